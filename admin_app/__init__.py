@@ -1,0 +1,1 @@
+"""Band Scheduling Admin: the web console, its settings, CLI and domain rules."""

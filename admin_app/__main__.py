@@ -1,0 +1,7 @@
+"""``python -m admin_app``."""
+
+import sys
+
+from admin_app.cli import main
+
+sys.exit(main())

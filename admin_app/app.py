@@ -1,0 +1,87 @@
+"""The application factory: one engine, the SQLAdmin console, health, and the start-up guard."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from admin_app import errors, feeds_http, instrumentation
+from admin_app.console import ADMIN_BASE_URL, mount_console
+from admin_app.db import build_engine, build_sessionmaker
+from admin_app.input_guard import NulInAddressMiddleware
+from admin_app.schema_guard import SchemaState, check_schema
+from admin_app.settings import Settings, load_settings
+
+logger = logging.getLogger("admin_app")
+
+
+class SchemaBehindError(RuntimeError):
+    """The database lacks migrations this code needs; the release phase did not run."""
+
+
+async def home(request: Request) -> Response:
+    """The console lives under /admin."""
+    return RedirectResponse(ADMIN_BASE_URL + "/", status_code=302)
+
+
+async def healthz(request: Request) -> Response:
+    """200 when the database answers and is at head; 503 with the reason otherwise."""
+    try:
+        status = await run_in_threadpool(check_schema, request.app.state.engine)
+    except SQLAlchemyError as exc:
+        logger.warning("health check: database unreachable: %s", type(exc).__name__)
+        return JSONResponse(
+            {"status": "unavailable", "database": "unreachable", "reason": "database unreachable"},
+            status_code=503,
+        )
+    body: dict[str, object] = {
+        "status": "ok" if status.state is SchemaState.AT_HEAD else status.state.value,
+        "database": "reachable",
+        "current": list(status.current),
+        "head": list(status.heads),
+    }
+    if status.state is not SchemaState.AT_HEAD:
+        body["reason"] = status.message
+        return JSONResponse(body, status_code=503)
+    return JSONResponse(body)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the ASGI app for ``settings`` (read from the environment when omitted)."""
+    settings = settings or load_settings()
+    engine = build_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        status = await run_in_threadpool(check_schema, engine)
+        if status.state is SchemaState.BEHIND:
+            logger.error("refusing to start: %s", status.message)
+            raise SchemaBehindError(status.message)
+        if status.state is SchemaState.AHEAD:
+            logger.warning("%s", status.message)
+        yield
+        engine.dispose()
+
+    app = Starlette(
+        debug=False,  # tracebacks never reach a browser, in any environment
+        routes=[Route("/", home), Route("/healthz", healthz), *feeds_http.ROUTES],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = build_sessionmaker(engine)
+    admin = mount_console(app, settings, engine)
+    # A database outage answers 503 "try again" on every page, console and shell alike.
+    errors.install(app, admin)
+    # Benchmark-only statement counting; a no-op unless BENCH_SQL_STATS=1.
+    instrumentation.install(app, engine)
+    app.add_middleware(NulInAddressMiddleware)
+    return app

@@ -1,0 +1,400 @@
+"""The rules of booking decisions, called alike by console views, the CLI and the tests.
+
+Applications go pending → accepted | rejected | withdrawn, and decisions are final.
+Events go draft | hold → confirmed, and draft | hold | confirmed → cancelled. A venue
+never has two overlapping confirmed events; a band is never accepted for two overlapping
+confirmed events. Every decision records who and when, bumps the row's version, and is
+audited in the caller's transaction. The functions flush but never commit: the caller
+commits (or rolls back) the decision together with anything else it did.
+
+Concurrency. On PostgreSQL every decision locks its rows before checking anything, always
+in the same order (the event, then the bands by id, then the application), so two staff
+deciding at the same instant are serialised on the band and the later one sees the
+earlier one's commit; the exclusion constraint on events backs the venue rule. On SQLite
+there are no row locks: each decision first takes the database's single writer lock (see
+:func:`admin_app.db.lock_writes_on_sqlite`), which serialises decisions just as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import exc, select
+from sqlalchemy.orm import Session
+
+from admin_app.audit import diff, record, snapshot
+from admin_app.db import lock_writes_on_sqlite
+from admin_app.localtime import format_local_range
+from admin_app.rules import clash_message, find_confirmed_clash
+from admin_app.scoping import Scope, can
+from models import Band, Event, EventApplication, User
+from models.base import IdMixin
+
+# SQLSTATE of an exclusion constraint violation (excl_events_venue_confirmed_no_overlap).
+EXCLUSION_VIOLATION = "23P01"
+# Audit verbs, by the status a decision moves a row to.
+AUDIT_ACTIONS = {
+    "accepted": "accept",
+    "rejected": "reject",
+    "withdrawn": "withdraw",
+    "confirmed": "confirm",
+    "cancelled": "cancel",
+}
+# Touched by every update anyway; the entry's own timestamp says when.
+_NOISE = frozenset({"updated_at"})
+
+R = TypeVar("R", bound=IdMixin)
+
+
+class BookingError(Exception):
+    """A refused decision; ``str(error)`` is a plain sentence to show the user."""
+
+
+class NotFound(BookingError):
+    """No such row, or one this user may not decide (the same answer, so a foreign row's
+    existence is not revealed)."""
+
+
+class InvalidTransition(BookingError):
+    """The row's current status does not allow this decision."""
+
+
+class StaleObject(BookingError):
+    """The row changed since the user opened it (optimistic locking)."""
+
+
+class BandDoubleBooked(BookingError):
+    """The band is already accepted for an overlapping confirmed event."""
+
+    def __init__(self, message: str, clash_event_id: int) -> None:
+        super().__init__(message)
+        self.clash_event_id = clash_event_id
+
+
+class VenueClash(BookingError):
+    """The venue already has an overlapping confirmed event."""
+
+    def __init__(self, message: str, clash_event_id: int | None) -> None:
+        super().__init__(message)
+        self.clash_event_id = clash_event_id
+
+
+def describe_event(event: Event) -> str:
+    """'"Title" at Venue, Sat 05 Dec 2026 20:00-23:00 (Europe/Berlin)': on the venue's clock."""
+    venue = event.venue
+    when = format_local_range(event.starts_at, event.ends_at, venue.timezone)
+    return f'"{event.title}" at {venue.name}, {when}'
+
+
+def _lock(session: Session, model: type[R], ids: Iterable[int]) -> list[R]:
+    """Lock rows in id order (FOR NO KEY UPDATE) and reload them from the database."""
+    stmt = (
+        select(model)
+        .where(model.id.in_(sorted(set(ids))))
+        .order_by(model.id)
+        # NO KEY UPDATE still excludes other deciders, but lets rows that merely reference
+        # these ones (a new application's foreign key check) go ahead.
+        .with_for_update(key_share=True)
+        # Objects already in the session keep stale attributes unless told to reload.
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(stmt))
+
+
+def _check_version(
+    session: Session, obj: Event | EventApplication, expected_version: int | None, noun: str
+) -> None:
+    if expected_version is None or obj.version == expected_version:
+        return
+    who = None
+    if obj.updated_by_id is not None:
+        who = session.scalar(select(User.email).where(User.id == obj.updated_by_id))
+    raise StaleObject(
+        f"This {noun} was changed by {who or 'someone else'} since you opened it. "
+        "Reload it and try again."
+    )
+
+
+def _audit(
+    session: Session,
+    actor: Scope,
+    obj: Event | EventApplication,
+    before: dict[str, Any],
+    remote_addr: str | None,
+) -> None:
+    changes = {k: v for k, v in diff(before, snapshot(obj)).items() if k not in _NOISE}
+    record(
+        session,
+        action=AUDIT_ACTIONS[obj.status],
+        actor_id=actor.user_id,
+        actor_email=actor.email,
+        obj=obj,
+        changes=changes,
+        remote_addr=remote_addr,
+    )
+    session.flush()
+
+
+def _band_clash(session: Session, band_id: int, event: Event) -> Event | None:
+    """A confirmed event overlapping ``event`` that the band is already accepted for."""
+    stmt = (
+        select(Event)
+        .join(EventApplication, EventApplication.event_id == Event.id)
+        .where(
+            EventApplication.band_id == band_id,
+            EventApplication.status == "accepted",
+            Event.id != event.id,
+            Event.status == "confirmed",
+            # Half-open ranges, like the venue rule: back-to-back shows may touch.
+            Event.starts_at < event.ends_at,
+            Event.ends_at > event.starts_at,
+        )
+        .order_by(Event.starts_at, Event.id)
+        .limit(1)
+    )
+    return session.scalar(stmt)
+
+
+def check_band_clashes_for_event(session: Session, event: Event, *, refusal: str = "") -> None:
+    """Refuse (:class:`BandDoubleBooked`) if a band accepted for ``event`` is already accepted
+    for another confirmed event overlapping ``event``'s times as they are in the session
+    (unsaved changes included).
+
+    Locks those bands first, in id order, so an acceptance elsewhere at the same instant
+    waits for this transaction (or this check sees its commit). The caller holds the
+    event's lock, which keeps new acceptances for ``event`` out meanwhile. ``refusal``
+    starts the message ("Cannot confirm: ").
+    """
+    band_ids = session.scalars(
+        select(EventApplication.band_id).where(
+            EventApplication.event_id == event.id, EventApplication.status == "accepted"
+        )
+    )
+    for band in _lock(session, Band, band_ids):
+        clash = _band_clash(session, band.id, event)
+        if clash is not None:
+            raise BandDoubleBooked(
+                f"{refusal}{band.name} is already booked for {describe_event(clash)}.",
+                clash.id,
+            )
+
+
+def _venue_clash(session: Session, event: Event) -> Event | None:
+    """A confirmed event at the same venue overlapping ``event`` (the save-time rule)."""
+    return find_confirmed_clash(
+        session,
+        venue_id=event.venue_id,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        exclude_id=event.id,
+    )
+
+
+def _venue_clash_error(session: Session, event: Event) -> VenueClash:
+    clash = _venue_clash(session, event)
+    if clash is None:  # the other confirmation was undone meanwhile; say what we know
+        return VenueClash("The venue already has a confirmed event at that time.", None)
+    # The same sentence the event form shows when a save would clash.
+    return VenueClash(clash_message(clash), clash.id)
+
+
+# Applications --------------------------------------------------------------------------
+
+
+def _open_application(
+    session: Session, application_id: int, actor: Scope, expected_version: int | None
+) -> EventApplication:
+    """Find, lock and check a pending application this actor may decide."""
+    lock_writes_on_sqlite(session)
+    not_found = NotFound(f"Application {application_id} was not found.")
+    found = session.execute(
+        select(EventApplication.event_id, EventApplication.band_id).where(
+            EventApplication.id == application_id
+        )
+    ).one_or_none()
+    if found is None:
+        raise not_found
+    event_id, band_id = found
+    _lock(session, Event, [event_id])
+    _lock(session, Band, [band_id])
+    applications = _lock(session, EventApplication, [application_id])
+    if not applications or not can(actor, "edit", EventApplication, applications[0]):
+        raise not_found
+    application = applications[0]
+    if (application.event_id, application.band_id) != (event_id, band_id):
+        # Moved between the lookup and the locks: the locks taken are the wrong ones.
+        raise StaleObject("This application was moved since you opened it. Reload it.")
+    _check_version(session, application, expected_version, "application")
+    if application.status != "pending":
+        raise InvalidTransition(
+            f"This application was already {application.status}; decisions are final."
+        )
+    return application
+
+
+def _decide(
+    session: Session,
+    application: EventApplication,
+    status: str,
+    actor: Scope,
+    remote_addr: str | None,
+) -> EventApplication:
+    before = snapshot(application)
+    application.status = status
+    application.decided_at = datetime.now(UTC)
+    application.decided_by_id = actor.user_id
+    application.updated_by_id = actor.user_id
+    session.flush()
+    _audit(session, actor, application, before, remote_addr)
+    return application
+
+
+def accept_application(
+    session: Session,
+    application_id: int,
+    actor: Scope,
+    expected_version: int | None = None,
+    *,
+    remote_addr: str | None = None,
+) -> EventApplication:
+    """Accept a pending application, unless the band is booked elsewhere at that time."""
+    application = _open_application(session, application_id, actor, expected_version)
+    event = application.event
+    if event.status == "cancelled":
+        raise InvalidTransition(f'The event "{event.title}" is cancelled.')
+    # For an unconfirmed event the band check waits until the event is confirmed.
+    if event.status == "confirmed":
+        clash = _band_clash(session, application.band_id, event)
+        if clash is not None:
+            raise BandDoubleBooked(
+                f"{application.band.name} is already booked for {describe_event(clash)}.",
+                clash.id,
+            )
+    return _decide(session, application, "accepted", actor, remote_addr)
+
+
+def reject_application(
+    session: Session,
+    application_id: int,
+    actor: Scope,
+    expected_version: int | None = None,
+    *,
+    remote_addr: str | None = None,
+) -> EventApplication:
+    """Reject a pending application."""
+    application = _open_application(session, application_id, actor, expected_version)
+    return _decide(session, application, "rejected", actor, remote_addr)
+
+
+def withdraw_application(
+    session: Session,
+    application_id: int,
+    actor: Scope,
+    expected_version: int | None = None,
+    *,
+    remote_addr: str | None = None,
+) -> EventApplication:
+    """Record that the band withdrew its pending application."""
+    application = _open_application(session, application_id, actor, expected_version)
+    return _decide(session, application, "withdrawn", actor, remote_addr)
+
+
+# Events --------------------------------------------------------------------------------
+
+
+def _open_event(
+    session: Session, event_id: int, actor: Scope, expected_version: int | None
+) -> Event:
+    """Find, lock and check an event this actor may decide."""
+    lock_writes_on_sqlite(session)
+    locked = _lock(session, Event, [event_id])
+    if not locked or not can(actor, "edit", Event, locked[0]):
+        raise NotFound(f"Event {event_id} was not found.")
+    event = locked[0]
+    _check_version(session, event, expected_version, "event")
+    return event
+
+
+def _write_confirmation(session: Session, event: Event, actor: Scope) -> None:
+    """Write the confirmation; turn the exclusion constraint's refusal into VenueClash."""
+
+    def write() -> None:
+        event.status = "confirmed"
+        event.hold_rank = None  # the CHECK allows a rank on holds only
+        event.updated_by_id = actor.user_id
+        session.flush()
+
+    if session.get_bind().dialect.name != "postgresql":
+        # No exclusion constraint here. No savepoint either: pysqlite would commit the
+        # caller's transaction when releasing one that opened it.
+        write()
+        return
+    try:
+        # A savepoint keeps the caller's transaction usable after the refusal, so the
+        # clashing event (committed by a concurrent confirmation) can be looked up. The
+        # change is made inside it, so its rollback also expires the refused values.
+        with session.begin_nested():
+            write()
+    except exc.IntegrityError as error:
+        if getattr(error.orig, "sqlstate", None) != EXCLUSION_VIOLATION:
+            raise
+        raise _venue_clash_error(session, event) from error
+
+
+def confirm_event(
+    session: Session,
+    event_id: int,
+    actor: Scope,
+    expected_version: int | None = None,
+    *,
+    remote_addr: str | None = None,
+) -> Event:
+    """Confirm a draft or held event (clearing its hold rank), unless it would clash."""
+    event = _open_event(session, event_id, actor, expected_version)
+    if event.status not in ("draft", "hold"):
+        raise InvalidTransition(f"A {event.status} event cannot be confirmed.")
+    if _venue_clash(session, event) is not None:
+        raise _venue_clash_error(session, event)
+    # New acceptances for this event wait for its lock, so the bands checked are all of them.
+    check_band_clashes_for_event(session, event, refusal="Cannot confirm: ")
+    before = snapshot(event)
+    _write_confirmation(session, event, actor)
+    _audit(session, actor, event, before, remote_addr)
+    return event
+
+
+def cancel_event(
+    session: Session,
+    event_id: int,
+    actor: Scope,
+    expected_version: int | None = None,
+    *,
+    remote_addr: str | None = None,
+) -> Event:
+    """Cancel a draft, held or confirmed event; its applications are left as they are."""
+    event = _open_event(session, event_id, actor, expected_version)
+    if event.status == "cancelled":
+        raise InvalidTransition("This event is already cancelled.")
+    before = snapshot(event)
+    event.status = "cancelled"
+    event.hold_rank = None
+    event.updated_by_id = actor.user_id
+    session.flush()
+    _audit(session, actor, event, before, remote_addr)
+    return event
+
+
+def check_confirmed_event_change(session: Session, event: Event) -> None:
+    """The band rule for a form saving new times of a confirmed ``event`` (not yet flushed).
+
+    Takes the locks a decision takes, in the same order (the database's writer lock on
+    SQLite; the event, then its accepted bands, on PostgreSQL) without reloading the event,
+    whose changes are still in the session, then refuses (:class:`BandDoubleBooked`) if one
+    of its accepted bands is booked elsewhere at the new time. The venue rule is the form's
+    own check plus, on PostgreSQL, the exclusion constraint.
+    """
+    lock_writes_on_sqlite(session)
+    session.execute(select(Event.id).where(Event.id == event.id).with_for_update(key_share=True))
+    check_band_clashes_for_event(session, event, refusal="Cannot move this confirmed event: ")

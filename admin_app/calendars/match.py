@@ -1,0 +1,250 @@
+"""Dates a band and a venue are both free, best first, and placing a hold on one of them.
+
+A date matches when, on the venue's clock, the venue is open (usual hours that weekday,
+not marked closed, no confirmed show that night) and the band is free (not unavailable,
+members included, and no confirmed gig that day anywhere, each gig on its own venue's
+date). Past dates never match. Existing holds do not block a date: holds stack, and a
+new one takes the next rank.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import false, select, update
+from sqlalchemy.orm import Session
+
+from admin_app.audit import diff, record, snapshot
+from admin_app.booking import NotFound
+from admin_app.calendars.band import BandDay, BandMonth, band_month
+from admin_app.calendars.grid import Month
+from admin_app.calendars.venue import OpeningHours, VenueDay, VenueMonth, venue_month
+from admin_app.localtime import LocalTimeError, to_utc
+from admin_app.scoping import Scope, can
+from models import Event, EventApplication, Venue
+
+# Friday and Saturday nights sell best, so they are offered first within a tier.
+WEEKEND_NIGHTS = frozenset({4, 5})
+# Tiers, best first: both sides said yes; one side did; nobody marked the day; a "maybe".
+TIER_LABELS = (
+    "Band available and venue open",
+    "Marked free by one side",
+    "No marks",
+    "Tentative",
+)
+# Spelled out here: inside Match, "date" names the field, not the type.
+SortKey = tuple[int, bool, date]
+
+
+class HoldRefused(ValueError):
+    """The date is not (or no longer) a match; ``str(error)`` says why in plain words."""
+
+
+@dataclass(frozen=True)
+class Match:
+    """One date both can do, with what the ranking was based on."""
+
+    date: date
+    hours: OpeningHours
+    tier: int
+    next_hold_rank: int
+
+    @property
+    def weekend(self) -> bool:
+        """True for a Friday or Saturday night."""
+        return self.date.weekday() in WEEKEND_NIGHTS
+
+    @property
+    def reason(self) -> str:
+        """Why it ranks where it does, for the page."""
+        return TIER_LABELS[self.tier]
+
+    def sort_key(self) -> SortKey:
+        """Best first: tier, then Friday/Saturday nights, then the earlier date."""
+        return (self.tier, not self.weekend, self.date)
+
+
+@dataclass(frozen=True)
+class MatchList:
+    """The matching dates of one venue and band in one month, best first."""
+
+    venue_id: int
+    venue_name: str
+    timezone: str
+    band_id: int
+    band_name: str
+    month: Month
+    matches: tuple[Match, ...]
+
+    def get(self, day: date) -> Match | None:
+        """The match on ``day``, if it is one."""
+        return next((match for match in self.matches if match.date == day), None)
+
+
+def why_not(venue_day: VenueDay, band_day: BandDay, today: date) -> str | None:
+    """Why this date is not a match (a plain sentence), or None when it is one."""
+    if venue_day.date < today:
+        return "The date has passed."
+    if venue_day.mark == "closed":
+        return "The venue is marked closed that day."
+    if venue_day.hours is None:
+        return "The venue has no opening hours on that weekday."
+    if venue_day.has_confirmed_event:
+        return "The venue already has a confirmed show that night."
+    if band_day.status == "unavailable":
+        return "The band (or one of its members) is unavailable that day."
+    if band_day.is_booked:
+        return "The band already plays a confirmed show that day."
+    return None
+
+
+def _tier(venue_day: VenueDay, band_day: BandDay) -> int:
+    if band_day.status == "tentative" or venue_day.mark == "hold":
+        return 3
+    said_yes = (band_day.status == "available") + (venue_day.mark == "open")
+    return 2 - said_yes
+
+
+def _match(venue_day: VenueDay, band_day: BandDay, today: date) -> Match | None:
+    # (hours is re-checked only so the type checker knows it is set below.)
+    if why_not(venue_day, band_day, today) is not None or venue_day.hours is None:
+        return None
+    return Match(
+        date=venue_day.date,
+        hours=venue_day.hours,
+        tier=_tier(venue_day, band_day),
+        next_hold_rank=venue_day.next_hold_rank,
+    )
+
+
+def _months(
+    session: Session,
+    scope: Scope,
+    venue_id: int,
+    band_id: int,
+    month: Month,
+    now: datetime | None,
+) -> tuple[VenueMonth, BandMonth]:
+    return (
+        venue_month(session, scope, venue_id, month, now=now),
+        band_month(session, scope, band_id, month),
+    )
+
+
+def find_matches(
+    session: Session,
+    scope: Scope,
+    venue_id: int,
+    band_id: int,
+    month: Month,
+    *,
+    now: datetime | None = None,
+) -> MatchList:
+    """The dates of ``month`` the venue and the band can both do, best first.
+
+    Raises NotFound for a venue or band ``scope`` may not see.
+    """
+    venue, band = _months(session, scope, venue_id, band_id, month, now)
+    found = [
+        match
+        for venue_day, band_day in zip(venue.days(), band.days(), strict=True)
+        if venue_day.in_month and (match := _match(venue_day, band_day, venue.today))
+    ]
+    return MatchList(
+        venue_id=venue.venue_id,
+        venue_name=venue.venue_name,
+        timezone=venue.timezone,
+        band_id=band.band_id,
+        band_name=band.band_name,
+        month=month,
+        matches=tuple(sorted(found, key=Match.sort_key)),
+    )
+
+
+def _serialise_holds(session: Session, venue_id: int) -> None:
+    """Make concurrent hold placements at one venue wait for each other.
+
+    Two staff picking the same night at once must not both get "hold 1". PostgreSQL:
+    lock the venue row until commit. SQLite has no row locks: a write that matches no row
+    takes its single writer lock now (as :mod:`admin_app.booking` does).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(Venue).where(false()))
+    else:
+        # NO KEY UPDATE: excludes other hold placements, but not inserts that merely
+        # reference the venue (their foreign key check takes KEY SHARE).
+        session.execute(
+            select(Venue.id).where(Venue.id == venue_id).with_for_update(key_share=True)
+        )
+
+
+def _show_times(day: date, hours: OpeningHours, zone_name: str) -> tuple[datetime, datetime]:
+    """The night's usual hours as UTC instants (closing past midnight is the next day)."""
+    closing_day = day + timedelta(days=1) if hours.past_midnight else day
+    return (
+        to_utc(datetime.combine(day, hours.opens_at), zone_name),
+        to_utc(datetime.combine(closing_day, hours.closes_at), zone_name),
+    )
+
+
+def place_hold(
+    session: Session,
+    actor: Scope,
+    venue_id: int,
+    band_id: int,
+    day: date,
+    *,
+    title: str | None = None,
+    remote_addr: str | None = None,
+    now: datetime | None = None,
+) -> Event:
+    """Hold ``day`` at the venue for the band: a hold event at the venue's usual hours
+    (next free rank that night) and the band's pending application, both audited.
+
+    Flushes, never commits. Raises :class:`HoldRefused` when the date is no longer a
+    match, NotFound for a venue or band the actor may not see or book.
+    """
+    _serialise_holds(session, venue_id)
+    venue, band = _months(session, actor, venue_id, band_id, Month.of(day), now)
+    venue_day, band_day = venue.day(day), band.day(day)
+    match = _match(venue_day, band_day, venue.today)
+    if match is None:
+        raise HoldRefused(
+            f"{day:%a %d %b %Y} is not free for {band.band_name} at {venue.venue_name}: "
+            f"{why_not(venue_day, band_day, venue.today)}"
+        )
+    try:
+        starts_at, ends_at = _show_times(day, match.hours, venue.timezone)
+    except LocalTimeError as error:  # opening time skipped by a DST change
+        raise HoldRefused(str(error)) from None
+    event = Event(
+        venue_id=venue_id,
+        title=title or f"Hold: {band.band_name}",
+        starts_at=starts_at,
+        ends_at=ends_at,
+        status="hold",
+        hold_rank=match.next_hold_rank,
+        updated_by_id=actor.user_id,
+    )
+    application = EventApplication(
+        event=event, band_id=band_id, status="pending", updated_by_id=actor.user_id
+    )
+    if not (
+        can(actor, "create", Event, event) and can(actor, "create", EventApplication, application)
+    ):
+        raise NotFound(f"Venue {venue_id} was not found.")
+    session.add_all([event, application])
+    session.flush()
+    for action, obj in (("hold", event), ("create", application)):
+        record(
+            session,
+            action=action,
+            actor_id=actor.user_id,
+            actor_email=actor.email,
+            obj=obj,
+            changes=diff({}, snapshot(obj)),
+            remote_addr=remote_addr,
+        )
+    session.flush()
+    return event

@@ -1,0 +1,111 @@
+""" "Change my password": the signed-in user replaces their own password.
+
+Every other session of the user ends (their ``session_version`` moves on); this browser's
+cookie is re-issued with the new version so the user stays signed in here.
+"""
+
+from __future__ import annotations
+
+from sqladmin import BaseView, ModelView, expose
+from sqlalchemy.orm import Session, sessionmaker
+from starlette import status
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from admin_app.audit import record
+from admin_app.auth import ConsoleAuth, CurrentUser, change_password, reissue_session
+from admin_app.passwords import WeakPasswordError, verify_password
+from models import User
+
+TEMPLATE = "console/change_password.html"
+
+
+class PasswordChangeError(ValueError):
+    """The password was not changed; the message says why, in plain words."""
+
+
+def change_own_password(
+    sessions: sessionmaker[Session],
+    user_id: int,
+    *,
+    current: str,
+    new: str,
+    repeated: str,
+    remote_addr: str | None,
+) -> int:
+    """Change ``user_id``'s password after checking the current one; the new session version.
+
+    Raises :class:`PasswordChangeError` and changes nothing when a check fails.
+    """
+    if new != repeated:
+        raise PasswordChangeError("The two new passwords do not match.")
+    with sessions.begin() as session:
+        user = session.get(User, user_id)
+        if user is None or not verify_password(user.password_hash, current):
+            raise PasswordChangeError("Your current password is not correct.")
+        if new == current:
+            raise PasswordChangeError("The new password must differ from the current one.")
+        try:
+            change_password(session, user, new)
+        except WeakPasswordError as exc:
+            raise PasswordChangeError(str(exc)) from None
+        record(
+            session,
+            action="change_password",
+            actor_id=user.id,
+            actor_email=user.email,
+            obj=user,
+            remote_addr=remote_addr,
+        )
+        session.flush()  # runs the flush hook that moves session_version on
+        return user.session_version
+
+
+class AccountView(BaseView):
+    """The signed-in user's own account: for now, changing their password."""
+
+    name = "Change my password"
+    icon = "fa-solid fa-key"
+    category = "Account"
+    category_icon = "fa-solid fa-user"
+
+    def _sessions(self) -> sessionmaker[Session]:
+        backend = self._admin_ref.authentication_backend
+        if not isinstance(backend, ConsoleAuth):
+            raise TypeError("the account page needs the console's ConsoleAuth backend")
+        return backend.sessions
+
+    @expose("/account/password", methods=["GET", "POST"], identity="change-password")
+    async def change_password_page(self, request: Request) -> Response:
+        """GET: the form. POST: check and change the password, then show the outcome."""
+        user: CurrentUser = request.state.user
+        if request.method == "GET":
+            return await self.templates.TemplateResponse(request, TEMPLATE, {"title": self.name})
+        form = await request.form()
+        fields = {key: form.get(key) for key in ("current", "new", "repeated")}
+        texts = {key: value if isinstance(value, str) else "" for key, value in fields.items()}
+        try:
+            version = await run_in_threadpool(
+                change_own_password,
+                self._sessions(),
+                user.id,
+                current=texts["current"],
+                new=texts["new"],
+                repeated=texts["repeated"],
+                remote_addr=request.client.host if request.client else None,
+            )
+        except PasswordChangeError as exc:
+            return await self.templates.TemplateResponse(
+                request,
+                TEMPLATE,
+                {"title": self.name, "error": str(exc)},
+                status_code=status.HTTP_400_BAD_REQUEST,
+            )
+        reissue_session(request, version)
+        return await self.templates.TemplateResponse(
+            request, TEMPLATE, {"title": self.name, "changed": True}
+        )
+
+
+VIEWS: list[type[ModelView] | type[BaseView]] = [AccountView]

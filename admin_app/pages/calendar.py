@@ -1,0 +1,317 @@
+"""The calendar pages: a venue's month, a band's month, matching dates, and their forms.
+
+Console pages (a SQLAdmin ``BaseView``), so they share the layout, the menu and the signed
+session. Every change is a plain HTML form POST answered by a redirect back to the month
+(Post/Redirect/Get) with a message; a bad request is a 400/403/404/409 page inside the
+layout, never a traceback. What the pages show and do lives in :mod:`._calendar_data`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+
+from sqladmin import BaseView, ModelView, expose
+from sqladmin.flash import Flash
+from sqlalchemy.orm import Session, sessionmaker
+from starlette import status
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import URL
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from admin_app.auth import ConsoleAuth, CurrentUser
+from admin_app.calendars import Month
+from admin_app.pages import _calendar_data as data
+from admin_app.pages._calendar_data import PageError, parse_day, parse_id
+from admin_app.scoping import load_scope
+from admin_app.views._scoping import current_scope
+from models import Band, Venue
+
+T = TypeVar("T")
+
+VENUE_TEMPLATE = "console/calendar_venue.html"
+BAND_TEMPLATE = "console/calendar_band.html"
+MATCH_TEMPLATE = "console/calendar_match.html"
+NOTICE_TEMPLATE = "console/calendar_notice.html"
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _form_texts(form: Any) -> dict[str, str]:
+    """The submitted fields that are text (an uploaded file is ignored)."""
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def feed_urls(request: Request, route: str, token: str) -> dict[str, str]:
+    """The feed's address as calendar apps want it: https:// (Google) and webcal://."""
+    url = str(request.url_for(route, token=token))
+    return {"https": url, "webcal": "webcal://" + url.split("://", 1)[1]}
+
+
+class CalendarView(BaseView):
+    """Month calendars of venues and bands, date matching, day marks and feed URLs."""
+
+    name = "Calendar"
+    icon = "fa-solid fa-calendar-days"
+
+    def is_accessible(self, request: Request) -> bool:
+        """Every signed-in user: what each one sees is narrowed by the scoping rules."""
+        return getattr(request.state, "user", None) is not None
+
+    def is_visible(self, request: Request) -> bool:
+        """In the menu for everyone who may open it."""
+        return self.is_accessible(request)
+
+    # SQLAdmin links the menu entry to the first route of the class: keep it first.
+    @expose("/calendar", methods=["GET"], identity="calendar")
+    async def entry(self, request: Request) -> Response:
+        """The calendar of the venue picked (``?venue=``), else of the user's first venue
+        by name, or a note when there is none."""
+        picker = await self._run(request, data.visible_venues)
+        if isinstance(picker, Response):
+            return picker
+        picked = request.query_params.get("venue")
+        if picked:
+            try:
+                venue_id = parse_id(picked, "venue")
+            except PageError as error:
+                return await self._error(request, error)
+        elif picker.options:
+            venue_id = picker.options[0].id
+        else:
+            return await self._notice(
+                request,
+                200,
+                "There are no venues to show yet.",
+                "Add a venue first, or open a band's calendar.",
+            )
+        target = request.url_for("admin:view-calendar-venue", venue_id=str(venue_id))
+        month = request.query_params.get("month")
+        if month:
+            target = target.include_query_params(month=month)
+        return RedirectResponse(target, status_code=status.HTTP_302_FOUND)
+
+    @expose("/calendar/venue/{venue_id}", methods=["GET"], identity="calendar-venue")
+    async def venue(self, request: Request) -> Response:
+        """A venue's month: hours, marks and shows of each night on the venue's clock
+        (``?venue_q=`` searches the venues to switch to)."""
+        return await self._venue_response(request)
+
+    @expose("/calendar/venue/{venue_id}/day", methods=["POST"], identity="calendar-venue-day")
+    async def venue_day(self, request: Request) -> Response:
+        """Set or clear the venue's mark on one day, then show that month again."""
+        return await self._mark_day(request, Venue, "venue_id", "admin:view-calendar-venue")
+
+    @expose("/calendar/venue/{venue_id}/feed", methods=["POST"], identity="calendar-venue-feed")
+    async def venue_feed(self, request: Request) -> Response:
+        """Issue a new feed URL (the old one stops working) and show it, once."""
+        return await self._regenerate(request, Venue, "venue_id", self._venue_response)
+
+    @expose("/calendar/band", methods=["GET"], identity="calendar-bands")
+    async def band_picker(self, request: Request) -> Response:
+        """Search bands by name (``?q=``) to open one's calendar."""
+        query = request.query_params.get("q")
+        found = await self._run(request, data.search_bands, query)
+        if isinstance(found, Response):
+            return found
+        return await self._render(
+            request, BAND_TEMPLATE, {"cal": None, "query": query or "", "found": found}
+        )
+
+    @expose("/calendar/band/{band_id}", methods=["GET"], identity="calendar-band")
+    async def band(self, request: Request) -> Response:
+        """A band's month: its marks, its members' conflicts, gigs and pending applications."""
+        return await self._band_response(request)
+
+    @expose("/calendar/band/{band_id}/day", methods=["POST"], identity="calendar-band-day")
+    async def band_day(self, request: Request) -> Response:
+        """Set or clear the band's own mark on one day (superusers), then show the month."""
+        return await self._mark_day(request, Band, "band_id", "admin:view-calendar-band")
+
+    @expose("/calendar/band/{band_id}/feed", methods=["POST"], identity="calendar-band-feed")
+    async def band_feed(self, request: Request) -> Response:
+        """Issue a new band feed URL (superusers) and show it, once."""
+        return await self._regenerate(request, Band, "band_id", self._band_response)
+
+    @expose("/calendar/match", methods=["GET"], identity="calendar-match")
+    async def match(self, request: Request) -> Response:
+        """Dates the venue is open and the band is free, best first, each one click to hold."""
+        params = request.query_params
+        context = await self._run(
+            request,
+            data.match_page,
+            params.get("venue"),
+            params.get("band"),
+            params.get("month"),
+            params.get("q"),
+            params.get("venue_q"),
+        )
+        if isinstance(context, Response):
+            return context
+        return await self._render(request, MATCH_TEMPLATE, context)
+
+    @expose("/calendar/match/hold", methods=["POST"], identity="calendar-hold")
+    async def hold(self, request: Request) -> Response:
+        """Place a hold for the band on the date, then show it on the venue's calendar."""
+        form = _form_texts(await request.form())
+        try:
+            venue_id = parse_id(form.get("venue"), "venue")
+            band_id = parse_id(form.get("band"), "band")
+            day = parse_day(form.get("date"))
+        except PageError as error:
+            return await self._error(request, error)
+        message = await self._run(
+            request, data.place_hold, venue_id, band_id, day, self._remote(request), write=True
+        )
+        if isinstance(message, Response):
+            return message
+        Flash.success(request, message)
+        return self._back_to_month(request, "admin:view-calendar-venue", "venue_id", venue_id, day)
+
+    # --- helpers ----------------------------------------------------------------------
+
+    async def _venue_response(self, request: Request, **extra: Any) -> Response:
+        try:
+            venue_id = parse_id(request.path_params["venue_id"], "venue")
+        except PageError as error:
+            return await self._error(request, error)
+        params = request.query_params
+        context = await self._run(
+            request, data.venue_page, venue_id, params.get("month"), params.get("venue_q")
+        )
+        if isinstance(context, Response):
+            return context
+        return await self._render(request, VENUE_TEMPLATE, {**context, **extra})
+
+    async def _band_response(self, request: Request, **extra: Any) -> Response:
+        try:
+            band_id = parse_id(request.path_params["band_id"], "band")
+        except PageError as error:
+            return await self._error(request, error)
+        params = request.query_params
+        context = await self._run(
+            request,
+            data.band_page,
+            band_id,
+            params.get("month"),
+            params.get("q"),
+            params.get("venue_q"),
+        )
+        if isinstance(context, Response):
+            return context
+        return await self._render(request, BAND_TEMPLATE, {**context, **extra})
+
+    async def _mark_day(
+        self, request: Request, owner: type[Venue] | type[Band], key: str, route: str
+    ) -> Response:
+        form = _form_texts(await request.form())
+        try:
+            owner_id = parse_id(request.path_params[key], owner.__name__.lower())
+            day = parse_day(form.get("date"))
+        except PageError as error:
+            return await self._error(request, error)
+        message = await self._run(
+            request, data.mark_day, owner, owner_id, day, form, self._remote(request), write=True
+        )
+        if isinstance(message, Response):
+            return message
+        Flash.success(request, message)
+        return self._back_to_month(request, route, key, owner_id, day)
+
+    async def _regenerate(
+        self,
+        request: Request,
+        owner: type[Venue] | type[Band],
+        key: str,
+        page: Callable[..., Any],
+    ) -> Response:
+        try:
+            owner_id = parse_id(request.path_params[key], owner.__name__.lower())
+        except PageError as error:
+            return await self._error(request, error)
+        token = await self._run(
+            request, data.regenerate_feed, owner, owner_id, self._remote(request), write=True
+        )
+        if isinstance(token, Response):
+            return token
+        # Answered with the page itself, not a redirect: the token is shown this once and
+        # never stored, so it must not travel through the session cookie to a later GET.
+        route = "venue-feed" if owner is Venue else "band-feed"
+        response: Response = await page(request, new_feed=feed_urls(request, route, token))
+        return response
+
+    @staticmethod
+    def _back_to_month(
+        request: Request, route: str, key: str, owner_id: int, day: date
+    ) -> Response:
+        url: URL = request.url_for(route, **{key: str(owner_id)})
+        target = url.include_query_params(month=str(Month.of(day)))
+        # 303: the browser follows with a GET, so reloading the page never re-posts.
+        return RedirectResponse(f"{target}#day-{day.isoformat()}", status_code=303)
+
+    @staticmethod
+    def _remote(request: Request) -> str | None:
+        return request.client.host if request.client else None
+
+    def _sessions(self) -> sessionmaker[Session]:
+        backend = self._admin_ref.authentication_backend
+        if not isinstance(backend, ConsoleAuth):
+            raise TypeError("the calendar pages need the console's ConsoleAuth backend")
+        return backend.sessions
+
+    async def _run(
+        self,
+        request: Request,
+        work: Callable[..., T],
+        *args: Any,
+        write: bool = False,
+    ) -> T | Response:
+        """Run ``work(session, scope, *args)`` in a worker thread; a PageError becomes its page.
+
+        With ``write`` the work runs in one transaction that commits when it returns.
+        """
+        user: CurrentUser = request.state.user
+        sessions = self._sessions()
+        # Loaded once per console request by the authorization backend; loaded here only
+        # when that backend is not installed.
+        loaded = current_scope(request)
+
+        def call() -> T:
+            with sessions.begin() if write else sessions() as session:
+                scope = loaded or load_scope(session, user.id)
+                if scope is None:
+                    raise PageError(403, "Your account cannot use the calendar.")
+                return work(session, scope, *args)
+
+        try:
+            return await run_in_threadpool(call)
+        except PageError as error:
+            return await self._error(request, error)
+
+    async def _render(
+        self, request: Request, template: str, context: dict[str, Any], status_code: int = 200
+    ) -> Response:
+        response: Response = await self.templates.TemplateResponse(
+            request,
+            template,
+            {"title": self.name, "weekday_names": WEEKDAY_NAMES, **context},
+            status_code=status_code,
+        )
+        return response
+
+    async def _error(self, request: Request, error: PageError) -> Response:
+        return await self._notice(request, error.status_code, error.message)
+
+    async def _notice(
+        self, request: Request, status_code: int, message: str, hint: str | None = None
+    ) -> Response:
+        return await self._render(
+            request,
+            NOTICE_TEMPLATE,
+            {"status_code": status_code, "message": message, "hint": hint},
+            status_code=status_code,
+        )
+
+
+VIEWS: list[type[ModelView] | type[BaseView]] = [CalendarView]

@@ -1,0 +1,62 @@
+"""Password hashing (argon2id) and the minimum rules a new password must meet."""
+
+from __future__ import annotations
+
+import threading
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+MIN_PASSWORD_LENGTH = 10
+_COMMON_PASSWORDS = frozenset(
+    {
+        "password", "password1", "password123", "123456789", "1234567890", "qwertyuiop",
+        "iloveyou12", "letmein123", "welcome123", "admin12345", "changeme123", "passw0rd12",
+    }
+)  # fmt: skip
+
+# argon2-cffi's defaults follow RFC 9106's low-memory profile (argon2id, 64 MiB, 3 passes).
+_hasher = PasswordHasher()
+# Each hash takes 64 MiB and a core for tens of milliseconds. More at once than cores only
+# queues them inside the CPU while multiplying memory (the server's thread pool runs up to
+# 40 requests at a time), so a burst of sign-ins waits here instead.
+_HASH_SLOTS = threading.BoundedSemaphore(4)
+
+
+class WeakPasswordError(ValueError):
+    """The password does not meet the minimum rules; the message says which."""
+
+
+def check_password_strength(password: str, *, email: str = "") -> None:
+    """Raise :class:`WeakPasswordError` when ``password`` is too easy to guess."""
+    if not password.strip():
+        raise WeakPasswordError("The password is empty.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPasswordError(
+            f"The password must be at least {MIN_PASSWORD_LENGTH} characters long."
+        )
+    if password.lower() in _COMMON_PASSWORDS or len(set(password)) < 4:
+        raise WeakPasswordError("The password is too common or too simple.")
+    local_part = email.split("@", 1)[0].lower()
+    if local_part and len(local_part) >= 4 and local_part in password.lower():
+        raise WeakPasswordError("The password must not contain your email address.")
+
+
+def hash_password(password: str) -> str:
+    """Return an argon2id hash of ``password``."""
+    with _HASH_SLOTS:
+        return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """True when ``password`` matches ``password_hash``; False for users without a password."""
+    if not password_hash:
+        # Spend the same time as a real check so response times do not reveal which
+        # accounts exist or have a password.
+        hash_password(password)
+        return False
+    try:
+        with _HASH_SLOTS:
+            return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

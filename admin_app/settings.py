@@ -1,0 +1,123 @@
+"""Settings read from the environment (12-factor), in one place.
+
+Every other module — the app, the CLI and ``alembic/env.py`` — gets its configuration from
+here, so the rules below (URL normalisation, refusing placeholder secrets) hold everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from starlette.datastructures import Secret
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "admin.sqlite3"
+# Good enough to sign cookies on a laptop; refused outright when APP_ENV=production.
+DEVELOPMENT_SECRET_KEY = "dev-only-secret-key-change-me-in-production"  # noqa: S105
+MIN_PRODUCTION_SECRET_LENGTH = 32
+
+AppEnv = Literal["development", "production"]
+
+
+class SettingsError(ValueError):
+    """The environment describes a configuration the app must not start with."""
+
+
+def normalize_database_url(url: str) -> str:
+    """Return ``url`` with PostgreSQL schemes pinned to the psycopg 3 driver.
+
+    Heroku-style hosts hand out ``postgres://`` (an alias SQLAlchemy dropped in 1.4), and
+    plain ``postgresql://`` would pick whatever driver SQLAlchemy defaults to.
+    """
+    url = url.strip()
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def database_url_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """The database URL: ``DATABASE_URL`` normalised, or the embedded SQLite file."""
+    env = os.environ if environ is None else environ
+    raw = env.get("DATABASE_URL", "").strip()
+    if not raw:
+        return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    return normalize_database_url(raw)
+
+
+@dataclass(frozen=True)
+class MigrationTimeouts:
+    """PostgreSQL timeouts for ``alembic upgrade``: a release that cannot get its lock fails
+    fast instead of queueing every venue's reads and writes behind it."""
+
+    lock_timeout: str = "5s"
+    statement_timeout: str = "15min"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed, validated configuration of one app instance."""
+
+    database_url: str
+    secret_key: Secret = field(repr=False)
+    app_env: AppEnv = "development"
+    port: int = 8000
+
+    @property
+    def is_production(self) -> bool:
+        """True when running behind the real router: secure cookies, no debug pages."""
+        return self.app_env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True for the embedded default database."""
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build :class:`Settings` from the environment, refusing unsafe production setups."""
+    env = os.environ if environ is None else environ
+    app_env = env.get("APP_ENV", "development").strip().lower() or "development"
+    if app_env not in ("development", "production"):
+        raise SettingsError(f"APP_ENV must be 'development' or 'production', not {app_env!r}")
+
+    secret = env.get("SECRET_KEY", "").strip()
+    if app_env == "production":
+        if not secret or secret == DEVELOPMENT_SECRET_KEY:
+            raise SettingsError("SECRET_KEY must be set to a private random value in production")
+        if len(secret) < MIN_PRODUCTION_SECRET_LENGTH:
+            raise SettingsError(
+                f"SECRET_KEY must be at least {MIN_PRODUCTION_SECRET_LENGTH} characters "
+                "in production"
+            )
+        if not env.get("DATABASE_URL", "").strip():
+            raise SettingsError("DATABASE_URL must be set in production")
+
+    port_text = env.get("PORT", "8000").strip() or "8000"
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise SettingsError(f"PORT must be a number, not {port_text!r}") from None
+    if not 0 < port < 65536:
+        raise SettingsError(f"PORT must be between 1 and 65535, not {port}")
+
+    return Settings(
+        database_url=database_url_from_env(env),
+        secret_key=Secret(secret or DEVELOPMENT_SECRET_KEY),
+        app_env=app_env,  # type: ignore[arg-type]  # checked against the Literal above
+        port=port,
+    )
+
+
+def migration_timeouts(environ: Mapping[str, str] | None = None) -> MigrationTimeouts:
+    """Timeouts for migrations, overridable with MIGRATION_LOCK_TIMEOUT / _STATEMENT_TIMEOUT."""
+    env = os.environ if environ is None else environ
+    default = MigrationTimeouts()
+    return MigrationTimeouts(
+        lock_timeout=env.get("MIGRATION_LOCK_TIMEOUT", default.lock_timeout),
+        statement_timeout=env.get("MIGRATION_STATEMENT_TIMEOUT", default.statement_timeout),
+    )

@@ -1,0 +1,152 @@
+"""One console change = one transaction: apply the form, check it, write it, audit it.
+
+SQLAdmin's own ``Query`` commits the change and leaves auditing to a best-effort backend
+afterwards. Here the row and its audit entry commit together or not at all, and a
+refusal (a rule, a constraint, a stale edit) rolls everything back and comes out as a
+:class:`~admin_app.views._errors.ConsoleFormError` the form can show.
+
+These functions run in a worker thread (the console's sessions are synchronous); the
+view's async hooks are called back on the event loop, as SQLAdmin does.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import anyio.from_thread
+from sqladmin._queries import Query
+from sqlalchemy import ForeignKeyConstraint, exists, inspect, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.requests import Request
+
+from admin_app.audit import diff, record, snapshot
+from admin_app.errors import is_database_unavailable
+from admin_app.views._errors import ConsoleFormError, translate
+from models import Base
+
+if TYPE_CHECKING:
+    from admin_app.views.base import ConsoleModelView
+
+GONE = "This record no longer exists, or you may not change it."
+STALE = (
+    "Someone else changed this record since you opened it. Reload it and make your change again."
+)
+
+
+def _actor(request: Request) -> tuple[int | None, str | None]:
+    user = getattr(request.state, "user", None)
+    return (getattr(user, "id", None), getattr(user, "email", None))
+
+
+def _audit(
+    session: Session, request: Request, action: str, obj: Base, changes: dict[str, Any]
+) -> None:
+    actor_id, actor_email = _actor(request)
+    record(
+        session,
+        action=action,
+        actor_id=actor_id,
+        actor_email=actor_email,
+        obj=obj,
+        changes=changes,
+        remote_addr=request.client.host if request.client else None,
+    )
+
+
+def _load(view: ConsoleModelView, session: Session, request: Request, pk: str) -> Any:
+    """The row ``pk`` as the signed-in user may see it (scoping applies), or refuse."""
+    stmt = view.scope_statement(request, view._stmt_by_identifier(pk))
+    obj = session.scalars(stmt).first()
+    if obj is None:
+        raise ConsoleFormError(GONE)
+    return obj
+
+
+def column_values(obj: Base) -> dict[str, Any]:
+    """The object's column values as Python values (for messages about a conflict)."""
+    return {attr.key: getattr(obj, attr.key) for attr in inspect(type(obj)).column_attrs}
+
+
+def save(view: ConsoleModelView, request: Request, pk: str | None, data: dict[str, Any]) -> Any:
+    """Create (``pk`` None) or update one row from form ``data``; audit it; commit."""
+    is_created = pk is None
+    with view.session_maker(expire_on_commit=False) as session:
+        obj = view.model() if is_created else _load(view, session, request, str(pk))
+        before = {} if is_created else snapshot(obj)
+        view.check_save(session, obj, request, data, is_created)  # permissions first
+        anyio.from_thread.run(view.on_model_change, data, obj, is_created, request)
+        # SQLAdmin's own attribute setter: it resolves relationship ids the same way its
+        # forms produce them.
+        Query(view)._set_attributes_sync(session, obj, data)
+        if is_created:
+            session.add(obj)
+        if hasattr(obj, "updated_by_id"):
+            obj.updated_by_id = _actor(request)[0]
+        view.before_save(session, obj, request, is_created)
+        values = column_values(obj)
+        try:
+            session.flush()
+            changes = diff(before, snapshot(obj))
+            for key in view.audit_ignored_fields:
+                changes.pop(key, None)
+            _audit(session, request, "create" if is_created else "update", obj, changes)
+            session.commit()
+        except StaleDataError:
+            session.rollback()
+            raise ConsoleFormError(STALE) from None
+        except DBAPIError as exc:
+            session.rollback()
+            if is_database_unavailable(exc):
+                raise  # an outage, not a refused value: the console answers 503
+            raise translate(exc, session, values, view.constraint_messages) from exc
+        except StatementError as exc:  # a value the driver could not even send
+            session.rollback()
+            raise ConsoleFormError("A value could not be stored: check its format.") from exc
+    after = anyio.from_thread.run(view.after_model_change, data, obj, is_created, request)
+    Query._store_after_change_response(request, after)
+    return obj
+
+
+def delete(view: ConsoleModelView, request: Request, pk: str) -> None:
+    """Delete one row and audit it in the same transaction."""
+    with view.session_maker(expire_on_commit=False) as session:
+        obj = _load(view, session, request, pk)
+        anyio.from_thread.run(view.on_model_delete, obj, request)
+        _audit(session, request, "delete", obj, diff(snapshot(obj), {}))
+        session.delete(obj)
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            reason = delete_blocker(session, obj, view.name.lower())
+            raise ConsoleFormError(
+                reason or "This record is still in use: it cannot be deleted."
+            ) from None
+    anyio.from_thread.run(view.after_model_delete, obj, request)
+
+
+def delete_blocker(session: Session, obj: Base, noun: str) -> str | None:
+    """Why ``obj`` cannot be deleted (rows that refer to it without cascading), or None."""
+    mapper = inspect(type(obj))
+    table = mapper.local_table
+    blockers = []
+    for other in Base.metadata.sorted_tables:
+        for constraint in other.constraints:
+            if not isinstance(constraint, ForeignKeyConstraint):
+                continue
+            if constraint.referred_table is not table or constraint.ondelete in (
+                "CASCADE",
+                "SET NULL",
+            ):
+                continue
+            conditions = [
+                element.parent == getattr(obj, mapper.get_property_by_column(element.column).key)
+                for element in constraint.elements
+            ]
+            if session.scalar(select(exists().where(*conditions))):
+                blockers.append(other.name.replace("_", " "))
+    if not blockers:
+        return None
+    return f"Can't delete this {noun}: it has {' and '.join(blockers)}."

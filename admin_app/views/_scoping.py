@@ -1,0 +1,172 @@
+"""SQLAdmin wired to :mod:`admin_app.scoping`: each request's scope, and the side doors.
+
+The view's own queries (list, count, export, details, edit, delete) are narrowed by
+:meth:`~admin_app.views.base.ConsoleModelView.scope_statement`. SQLAdmin also reaches
+rows without them, and each of those places is closed here:
+
+* relation pickers (``/admin/<view>/ajax/lookup``) offer only :func:`scoping.lookup_filter`
+  rows (:class:`ScopedPickers`);
+* sidebar filters list their choices (every venue, every city) with a query of their own
+  (:class:`ScopedFilter`);
+* a form submits related ids that no picker offered (:func:`check_submitted_relations`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from sqladmin.ajax import QueryAjaxModelLoader
+from sqladmin.authorization import AllowAllAuthorizationBackend
+from sqlalchemy import ColumnElement, FromClause, Select, exists, false, inspect, select
+from sqlalchemy.orm import RelationshipDirection, Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from admin_app import scoping
+from admin_app.scoping import Scope
+from admin_app.views._errors import ConsoleFormError
+from models import Base
+
+SCOPE_ATTR = "console_scope"
+NOT_OFFERED = "Not a valid choice: pick one from the list."
+
+RunQuery = Callable[[Select[Any]], Awaitable[Any]]
+
+
+class ScopeLoader(AllowAllAuthorizationBackend):
+    """Loads the signed-in user's :class:`Scope` once per request, before any check.
+
+    SQLAdmin calls :meth:`load` right after authentication on every console route, which
+    is where its authorization hooks expect I/O; every later check (menu, buttons, rows)
+    reads the result through :func:`current_scope` without touching the database. It
+    allows everything itself: :class:`~admin_app.views.base.ConsoleModelView` decides from
+    the scope, and custom pages (``BaseView``) keep deciding for themselves.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    async def load(self, request: Request) -> None:
+        """Put the scope of ``request.state.user`` (None when signed out) on the request."""
+        user = getattr(request.state, "user", None)
+        scope = None if user is None else await run_in_threadpool(self._load, user.id)
+        setattr(request.state, SCOPE_ATTR, scope)
+
+    def _load(self, user_id: int) -> Scope | None:
+        with self.sessions() as session:
+            return scoping.load_scope(session, user_id)
+
+
+def current_scope(request: Request) -> Scope | None:
+    """The scope :class:`ScopeLoader` loaded for this request; None means "may do nothing"."""
+    scope = getattr(request.state, SCOPE_ATTR, None)
+    return scope if isinstance(scope, Scope) else None
+
+
+def _model_of(table: FromClause) -> type[Base] | None:
+    for mapper in Base.registry.mappers:
+        if mapper.local_table is table:
+            return mapper.class_
+    return None
+
+
+def scope_choices(stmt: Select[Any], scope: Scope) -> Select[Any]:
+    """A filter's choice query limited to rows the user may see, table by table.
+
+    A FROM that is not one of our models (a join, a subquery) is refused outright, so a
+    new filter fails closed until its query is written in a shape this understands.
+    """
+    if scope.is_superuser:
+        return stmt
+    for table in stmt.get_final_froms():
+        model = _model_of(table)
+        stmt = stmt.where(false() if model is None else scoping.visible_clause(model, scope))
+    return stmt
+
+
+class ScopedFilter:
+    """A sidebar filter whose choices (``lookups``) are limited to what the user may see.
+
+    Everything else (title, template, how it narrows the list) is the wrapped filter's.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def lookups(self, request: Request, model: Any, run_query: RunQuery) -> Any:
+        """The wrapped filter's choices, read through :func:`scope_choices`."""
+        scope = current_scope(request)
+
+        async def run_scoped(stmt: Select[Any]) -> Any:
+            return await run_query(scope_choices(stmt, scope)) if scope is not None else []
+
+        return await self.inner.lookups(request, model, run_scoped)
+
+
+class ScopedPickers(dict[str, QueryAjaxModelLoader]):
+    """A view's relation pickers by field name; each one stored here offers only the rows
+    :func:`scoping.lookup_filter` allows, for the view's model."""
+
+    def __init__(self, for_model: type[Base], loaders: Mapping[str, QueryAjaxModelLoader]):
+        super().__init__()
+        self.for_model = for_model
+        for name, loader in loaders.items():
+            self[name] = loader
+
+    def __setitem__(self, name: str, loader: QueryAjaxModelLoader) -> None:
+        if loader.where is not None:
+            # One rule for what a picker offers: add a condition to lookup_filter instead.
+            raise ValueError(f"{self.for_model.__name__}.{name}: 'where' would bypass scoping")
+        loader.where = _picker_where(loader.model, self.for_model)
+        super().__setitem__(name, loader)
+
+
+def _picker_where(
+    target: type[Base], for_model: type[Base]
+) -> Callable[[Request, str], ColumnElement[bool]]:
+    def where(request: Request, _term: str) -> ColumnElement[bool]:
+        scope = current_scope(request)
+        return false() if scope is None else scoping.lookup_filter(scope, target, for_model)
+
+    return where
+
+
+def _submitted_id(value: Any) -> int | None:
+    if isinstance(value, Base):
+        identity = inspect(value).identity
+        return int(identity[0]) if identity else None
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+def check_submitted_relations(
+    session: Session, scope: Scope, model: type[Base], data: Mapping[str, Any]
+) -> None:
+    """Refuse a submitted related id (a venue, an event, a person) no picker would offer.
+
+    The pickers only narrow what is shown; a hand-made POST can name any id. Raises
+    :class:`ConsoleFormError` under the field.
+    """
+    if scope.is_superuser:
+        return
+    for name, relation in inspect(model).relationships.items():
+        value = data.get(name)
+        if not value or relation.direction is not RelationshipDirection.MANYTOONE:
+            continue
+        target = relation.mapper.class_
+        ident = _submitted_id(value)
+        offered = ident is not None and session.scalar(
+            select(
+                exists().where(
+                    target.id == ident, scoping.lookup_filter(scope, target, for_model=model)
+                )
+            )
+        )
+        if not offered:
+            raise ConsoleFormError(NOT_OFFERED, name)

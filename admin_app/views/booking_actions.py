@@ -1,0 +1,185 @@
+"""Booking decisions as POST routes, with their buttons on the details pages.
+
+``POST /admin/event-application/decide/{pk}`` (``decision=accept|reject|withdraw``) and
+``POST /admin/event/decide/{pk}`` (``decision=confirm|cancel``) each carry the ``version``
+of the row the page showed, and call :mod:`admin_app.booking`, which checks the rules and
+the user's scope, locks, records who and when, and audits. They are POSTs so that the
+Origin check (:mod:`admin_app.security`) guards them: no link or image on another site
+can fire one, which SQLAdmin's GET ``@action`` routes could not promise.
+
+Answers: success → 303 to the details page with a flashed message; a refused decision
+(stale page, clash, final status, unknown decision) → the details page again with the
+reason, status 400; a row that does not exist or is not the user's → 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from sqladmin import BaseView, expose
+from sqladmin.flash import Flash
+from starlette import status
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from admin_app import booking
+from admin_app.scoping import Scope, can
+from admin_app.views._scoping import current_scope
+from models import Event, EventApplication
+
+DETAILS_TEMPLATE = "sqladmin/console/details_with_actions.html"
+UNKNOWN_DECISION = "Unknown decision: use one of the buttons on the page."
+NO_VERSION = "This page is out of date (it carries no version). Reload it and try again."
+
+# booking.accept_application and friends: (session, id, actor, expected_version, *, remote_addr)
+Decide = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One button: the ``decision`` value it posts, its label, and its Bootstrap class."""
+
+    value: str
+    label: str
+    done: str  # the flash message's verb: "Accepted"
+    css: str
+    decide: Decide
+
+
+ACCEPT = Decision("accept", "Accept", "Accepted", "btn-success", booking.accept_application)
+REJECT = Decision("reject", "Reject", "Rejected", "btn-danger", booking.reject_application)
+# Staff record it when a band tells them it pulls out (by mail or phone).
+WITHDRAW = Decision(
+    "withdraw", "Mark withdrawn by band", "Withdrawn", "btn-outline-secondary",
+    booking.withdraw_application,
+)  # fmt: skip
+CONFIRM = Decision("confirm", "Confirm event", "Confirmed", "btn-success", booking.confirm_event)
+CANCEL = Decision("cancel", "Cancel event", "Cancelled", "btn-outline-danger", booking.cancel_event)
+APPLICATION_DECISIONS = {decision.value: decision for decision in (ACCEPT, REJECT, WITHDRAW)}
+EVENT_DECISIONS = {decision.value: decision for decision in (CONFIRM, CANCEL)}
+
+
+def application_decisions(scope: Scope | None, application: EventApplication) -> list[Decision]:
+    """The decisions ``scope`` may take on ``application`` now (none once decided)."""
+    if scope is None or not can(scope, "edit", EventApplication, application):
+        return []
+    return [ACCEPT, REJECT, WITHDRAW] if application.status == "pending" else []
+
+
+def event_decisions(scope: Scope | None, event: Event) -> list[Decision]:
+    """The decisions ``scope`` may take on ``event`` now, by its status."""
+    if scope is None or not can(scope, "edit", Event, event):
+        return []
+    allowed = [CONFIRM] if event.status in ("draft", "hold") else []
+    return [*allowed, CANCEL] if event.status != "cancelled" else allowed
+
+
+class ApplicationDecisions:
+    """Mixin for the applications view: its details page shows accept/reject."""
+
+    details_template = DETAILS_TEMPLATE
+    decide_route: ClassVar[str] = "admin:view-decide-application"
+
+    def decisions(self, request: Request, obj: EventApplication) -> list[Decision]:
+        """The buttons to show on ``obj``'s details page."""
+        return application_decisions(current_scope(request), obj)
+
+    def decide_url(self, request: Request, obj: Any) -> str:
+        """Where the buttons post."""
+        return str(request.url_for(self.decide_route, pk=obj.id))
+
+
+class EventDecisions(ApplicationDecisions):
+    """Mixin for the events view: its details page shows confirm/cancel."""
+
+    decide_route = "admin:view-decide-event"
+
+    def decisions(self, request: Request, obj: Any) -> list[Decision]:
+        """The buttons to show on ``obj``'s details page."""
+        return event_decisions(current_scope(request), obj)
+
+
+class BookingDecisionsView(BaseView):
+    """The decision routes; never in the menu (the buttons live on the details pages)."""
+
+    name = "Booking decisions"
+
+    def is_visible(self, request: Request) -> bool:
+        """Routes only: nothing to show in the menu."""
+        return False
+
+    def is_accessible(self, request: Request) -> bool:
+        """Anyone signed in with a scope; booking decides about each row."""
+        return current_scope(request) is not None
+
+    @expose("/event-application/decide/{pk}", methods=["POST"], identity="decide-application")
+    async def decide_application(self, request: Request) -> Response:
+        """Accept or reject one application."""
+        return await self._decide(request, "event-application", APPLICATION_DECISIONS)
+
+    @expose("/event/decide/{pk}", methods=["POST"], identity="decide-event")
+    async def decide_event(self, request: Request) -> Response:
+        """Confirm or cancel one event."""
+        return await self._decide(request, "event", EVENT_DECISIONS)
+
+    async def _decide(
+        self, request: Request, identity: str, decisions: dict[str, Decision]
+    ) -> Response:
+        scope = current_scope(request)
+        try:
+            object_id = int(request.path_params["pk"])
+        except ValueError:
+            raise HTTPException(status_code=status.HTTP_404_NOT_FOUND) from None
+        form = await request.form()
+        decision = decisions.get(str(form.get("decision", "")))
+        version = str(form.get("version", ""))
+        if scope is None or decision is None or not version.isdigit():
+            reason = UNKNOWN_DECISION if decision is None else NO_VERSION
+            return await self._refused(request, identity, reason)
+        remote_addr = request.client.host if request.client else None
+        try:
+            done = await run_in_threadpool(
+                self._run, decision, object_id, scope, int(version), remote_addr
+            )
+        except booking.NotFound:
+            raise HTTPException(status_code=status.HTTP_404_NOT_FOUND) from None
+        except booking.BookingError as error:
+            return await self._refused(request, identity, str(error))
+        Flash.success(request, done)
+        url = request.url_for("admin:details", identity=identity, pk=object_id)
+        return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
+
+    def _run(
+        self,
+        decision: Decision,
+        object_id: int,
+        scope: Scope,
+        version: int,
+        remote_addr: str | None,
+    ) -> str:
+        """Take the decision and commit it (or nothing); the success message."""
+        with self._admin_ref.session_maker() as session, session.begin():
+            obj = decision.decide(session, object_id, scope, version, remote_addr=remote_addr)
+            return f"{decision.done}: {obj}."
+
+    async def _refused(self, request: Request, identity: str, reason: str) -> Response:
+        """The details page again, with why the decision was refused (400)."""
+        model_view = self._admin_ref._find_model_view(identity)
+        model = await model_view.get_object_for_details(request)
+        if model is None or not await model_view.check_can_view_details(request, model):
+            raise HTTPException(status_code=status.HTTP_404_NOT_FOUND)
+        context = {
+            **await model_view.details_context(request),
+            "model_view": model_view,
+            "model": model,
+            "title": model_view.name,
+            "decision_error": reason,
+        }
+        response: Response = await self.templates.TemplateResponse(
+            request, model_view.details_template, context, status_code=status.HTTP_400_BAD_REQUEST
+        )
+        return response

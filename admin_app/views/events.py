@@ -1,0 +1,439 @@
+"""Console views for bookings: events at venues and the applications bands make to play them.
+
+Event times are stored in UTC and entered, shown and filtered on the venue's own clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqladmin import BaseView, ModelView
+from sqladmin.filters import StaticValuesFilter
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
+from starlette.requests import Request
+from wtforms import DateTimeLocalField, Form, SelectField
+
+from admin_app import booking
+from admin_app.localtime import (
+    INPUT_FORMAT,
+    LocalTimeError,
+    format_local,
+    format_local_range,
+    to_local,
+    to_utc,
+)
+from admin_app.rules import clash_message, clash_message_for, find_confirmed_clash
+from admin_app.views._errors import ConsoleFormError
+from admin_app.views._filters import Bound, ChoiceFilter, LocalDateBoundFilter, venue_zones
+from admin_app.views._related import NameFilter
+from admin_app.views.base import ConsoleModelView
+from admin_app.views.booking_actions import (
+    ACCEPT,
+    CANCEL,
+    CONFIRM,
+    REJECT,
+    ApplicationDecisions,
+    BookingDecisionsView,
+    EventDecisions,
+)
+from models import APPLICATION_STATUSES, EVENT_STATUSES, Band, Event, EventApplication, Venue
+from models.events import EVENT_NO_OVERLAP_CONSTRAINT
+
+CATEGORY = "Bookings"
+LOCAL_TIME_NOTE = "Local time of the venue, in the venue's time zone."
+
+# Statuses are decisions made by admin_app.booking, through the buttons on the details
+# pages (admin_app.views.booking_actions). The forms only set what is not a decision: a
+# new event's starting status, and moving an event between draft and hold.
+NEW_EVENT_STATUSES = ("draft", "hold", "confirmed")
+DECIDED_EVENT_STATUSES = frozenset({"confirmed", "cancelled"})
+BUTTONS = f'the "{CONFIRM.label}" / "{CANCEL.label}" buttons on the event\'s page'
+EVENT_STATUS_HELP = (
+    f"Here: draft or hold (with a hold rank). To confirm or cancel the event, use {BUTTONS}: "
+    "they check the venue and the bands accepted for it."
+)
+NEW_EVENT_STATUS_HELP = (
+    "Draft, hold (with a hold rank) or confirmed (refused if the venue already has a confirmed "
+    f"event at that time). Later, confirm or cancel it with {BUTTONS}."
+)
+APPLICATION_DECISION_HELP = (
+    "A new application is pending. It is accepted or rejected with the "
+    f'"{ACCEPT.label}" / "{REJECT.label}" buttons on the application\'s page, not in this '
+    "form; once decided it stays with its event and band."
+)
+APPLICATION_DECISION_FIELDS = ("status", "decided_at", "decided_by", "decided_by_id")
+
+
+def status_text(event: Event, _name: str = "status") -> str:
+    """``"hold 1"`` for a first hold; the plain status otherwise."""
+    return f"hold {event.hold_rank}" if event.status == "hold" else event.status
+
+
+def local_start(event: Event, _name: str = "starts_at") -> str:
+    """The start on the venue's clock, labelled with its zone."""
+    return format_local(event.starts_at, event.venue.timezone)
+
+
+def accepted_bands(event: Event, _name: str = "accepted_bands") -> str:
+    """Names of the accepted bands (the list loads only accepted applications)."""
+    return ", ".join(sorted(a.band.name for a in event.applications if a.status == "accepted"))
+
+
+def _changed(obj: Any, key: str) -> bool:
+    """Did the form change ``obj``'s attribute ``key`` (compared with the stored row)?"""
+    return bool(inspect(obj).attrs[key].history.has_changes())
+
+
+def _stored(obj: Any, key: str) -> Any:
+    """``obj``'s attribute ``key`` as stored, before the form changed it."""
+    history = inspect(obj).attrs[key].history
+    if history.deleted:
+        return history.deleted[0]
+    return None if history.added else getattr(obj, key)
+
+
+def status_change_refusal(stored: str, wanted: str) -> str | None:
+    """Why the event form may not move an event from ``stored`` to ``wanted``, or None."""
+    if stored == wanted or not {stored, wanted} & DECIDED_EVENT_STATUSES:
+        return None
+    if stored == "cancelled":
+        return "A cancelled event stays cancelled: create a new event instead."
+    if wanted == "confirmed":
+        return (
+            f'To confirm this event, leave its status as it is and use the "{CONFIRM.label}" '
+            "button on its page: it checks the venue and the bands accepted for it."
+        )
+    if wanted == "cancelled":
+        return (
+            f'To cancel this event, leave its status as it is and use the "{CANCEL.label}" '
+            "button on its page."
+        )
+    return (
+        "A confirmed event stays confirmed: to call it off, use the "
+        f'"{CANCEL.label}" button on its page.'
+    )
+
+
+def _in_zone(zone_name: str) -> Any:
+    return Event.venue.has(Venue.timezone == zone_name)
+
+
+BOUNDS: tuple[tuple[Bound, str], ...] = (
+    ("from", "From date (venue time)"),
+    ("to", "To date (venue time)"),
+)
+
+
+def _event_date_filters(wrap: Any = None) -> list[LocalDateBoundFilter]:
+    return [
+        LocalDateBoundFilter(
+            Event.starts_at, bound, title, zones=venue_zones, in_zone=_in_zone, wrap=wrap
+        )
+        for bound, title in BOUNDS
+    ]
+
+
+# The first venues by name as links, capped: at 5,000 venues the full list was most of
+# the events page's time and size (860 KB). Any other venue: the "Venue name" text box.
+VENUE_FILTER_CHOICES = select(Venue.id, Venue.name).order_by(Venue.name).limit(50)
+
+
+class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
+    """Shows at venues, entered and listed on the venue's clock."""
+
+    name, name_plural, category, icon = "Event", "Events", CATEGORY, "fa-solid fa-music"
+    column_list = ["title", "venue", "starts_at", "status", "accepted_bands"]
+    column_labels = {
+        "starts_at": "Starts (venue time)",
+        "ends_at": "Ends (venue time)",
+        "hold_rank": "Hold rank",
+        "accepted_bands": "Accepted bands",
+        "local_times": "When (venue time)",
+    }
+    column_formatters = {
+        "venue": lambda event, _name: event.venue.name,
+        "starts_at": local_start,
+        "status": status_text,
+        "accepted_bands": accepted_bands,
+    }
+    column_searchable_list = [Event.title]
+    column_sortable_list = [Event.title, Event.starts_at, Event.status]
+    column_default_sort = [("starts_at", True), ("id", True)]
+    column_filters = [
+        StaticValuesFilter(Event.status, [(s, s) for s in EVENT_STATUSES], title="Status"),
+        ChoiceFilter(
+            "Venue",
+            "venue",
+            choices=VENUE_FILTER_CHOICES,
+            condition=lambda value: Event.venue_id == int(value),
+        ),
+        NameFilter(
+            Venue.name,
+            title="Venue name",
+            parameter_name="venue_name",
+            link=lambda ids: Event.venue_id.in_(ids),
+        ),
+        *_event_date_filters(),
+    ]
+    column_details_list = ["title", "venue", "local_times", "status", "description", "applications"]
+    column_formatters_detail = {
+        "venue": lambda event, _name: event.venue.name,
+        "local_times": lambda e, _name: format_local_range(
+            e.starts_at, e.ends_at, e.venue.timezone
+        ),
+        "status": status_text,
+        "applications": lambda event, _name: [
+            f"{a.band.name} ({a.status})" for a in event.applications
+        ],
+    }
+    form_columns = ["venue", "title", "description", "starts_at", "ends_at", "status", "hold_rank"]
+    # The same fields in both; distinct lists, so scaffold_form can tell the forms apart.
+    form_create_rules = [str(name) for name in form_columns]
+    form_edit_rules = [str(name) for name in form_columns]
+    form_ajax_refs = {"venue": {"fields": ("name", "city"), "order_by": "name", "limit": 20}}
+    form_overrides = {
+        "starts_at": DateTimeLocalField,
+        "ends_at": DateTimeLocalField,
+        "status": SelectField,
+    }
+    form_args = {
+        "starts_at": {
+            "label": "Starts (venue time)",
+            "format": [INPUT_FORMAT, INPUT_FORMAT + ":%S"],
+            "description": LOCAL_TIME_NOTE,
+        },
+        "ends_at": {
+            "label": "Ends (venue time)",
+            "format": [INPUT_FORMAT, INPUT_FORMAT + ":%S"],
+            "description": LOCAL_TIME_NOTE + " A show past midnight ends on the next date.",
+        },
+        # Every status, so an edit form shows a confirmed or cancelled event's own one;
+        # before_save refuses a move to or from those (the buttons decide them).
+        "status": {"choices": [(s, s) for s in EVENT_STATUSES], "description": EVENT_STATUS_HELP},
+        "hold_rank": {"description": "Required for a hold: 1 for the first hold, 2 for the next…"},
+    }
+    constraint_messages = {EVENT_NO_OVERLAP_CONSTRAINT: ("starts_at", clash_message_for)}
+
+    async def scaffold_form(self, rules: list[str] | None = None) -> type[Form]:
+        """The edit form as configured; the create form offers only a new event's statuses."""
+        form = await super().scaffold_form(rules)
+        if rules is self._form_create_rules:
+            status = SelectField(
+                "Status",
+                choices=[(s, s) for s in NEW_EVENT_STATUSES],
+                description=NEW_EVENT_STATUS_HELP,
+            )
+            status.creation_counter = form.status.creation_counter  # keep its place
+            form.status = status
+        return form
+
+    def list_options(self, request: Request) -> Sequence[LoaderOption]:
+        """Only the accepted applications, with their bands, for the "accepted bands" column."""
+        accepted = Event.applications.and_(EventApplication.status == "accepted")
+        return (selectinload(accepted).joinedload(EventApplication.band),)
+
+    def details_options(self, request: Request) -> Sequence[LoaderOption]:
+        """Every application with its band."""
+        return (selectinload(Event.applications).joinedload(EventApplication.band),)
+
+    def form_edit_query(self, request: Request) -> Any:
+        """The event with its venue: the form shows times on the venue's clock."""
+        return super().form_edit_query(request).options(joinedload(Event.venue))
+
+    async def get_form_data_for_edit(self, obj: Any) -> dict[str, Any]:
+        """Stored UTC instants shown back as the venue's wall-clock time."""
+        data: dict[str, Any] = await super().get_form_data_for_edit(obj)
+        for key in ("starts_at", "ends_at"):
+            data[key] = to_local(getattr(obj, key), obj.venue.timezone)
+        return data
+
+    def before_save(self, session: Session, obj: Any, request: Request, is_created: bool) -> None:
+        """Venue-local times to UTC; then the status change, times, hold rank and clashes.
+
+        Confirming and cancelling are decisions (admin_app.booking, via the buttons): a new
+        event may start confirmed, but an edit only moves between draft and hold. New times
+        for a confirmed event are checked against the venue and its accepted bands.
+        """
+        if is_created and obj.status not in NEW_EVENT_STATUSES:
+            raise ConsoleFormError("A new event is a draft, a hold or confirmed.", "status")
+        refusal = None if is_created else status_change_refusal(_stored(obj, "status"), obj.status)
+        if refusal is not None:
+            raise ConsoleFormError(refusal, "status")
+        venue = session.get(Venue, obj.venue_id)
+        if venue is None:
+            raise ConsoleFormError("The selected venue no longer exists.", "venue")
+        for key in ("starts_at", "ends_at"):
+            value = getattr(obj, key)
+            if value is not None and value.tzinfo is None:
+                try:
+                    setattr(obj, key, to_utc(value, venue.timezone))
+                except LocalTimeError as exc:
+                    raise ConsoleFormError(str(exc), key) from None
+        if obj.ends_at <= obj.starts_at:
+            raise ConsoleFormError("The event must end after it starts.", "ends_at")
+        if obj.status == "hold" and not (obj.hold_rank or 0) >= 1:
+            raise ConsoleFormError("A hold needs a hold rank of 1 or more.", "hold_rank")
+        if obj.status != "hold":
+            obj.hold_rank = None  # a rank means something only for a hold
+        if obj.status == "confirmed":
+            clash = find_confirmed_clash(
+                session,
+                venue_id=obj.venue_id,
+                starts_at=obj.starts_at,
+                ends_at=obj.ends_at,
+                exclude_id=obj.id,
+            )
+            if clash is not None:
+                raise ConsoleFormError(clash_message(clash), "starts_at")
+            if not is_created and (_changed(obj, "starts_at") or _changed(obj, "ends_at")):
+                try:
+                    booking.check_confirmed_event_change(session, obj)
+                except booking.BandDoubleBooked as error:
+                    raise ConsoleFormError(str(error), "starts_at") from None
+
+
+def application_venue(application: EventApplication, _name: str = "venue") -> str:
+    """The name of the venue the application's event is at."""
+    return application.event.venue.name
+
+
+def application_date(application: EventApplication, _name: str = "event_date") -> str:
+    """The event's start on the venue's clock."""
+    return local_start(application.event)
+
+
+def decided_at_text(application: EventApplication, _name: str = "decided_at") -> str:
+    """When it was decided, on the venue's clock."""
+    return format_local(application.decided_at, application.event.venue.timezone)
+
+
+class EventApplicationAdmin(ApplicationDecisions, ConsoleModelView, model=EventApplication):
+    """Bands asking to play events."""
+
+    name, name_plural, category, icon = (
+        "Application",
+        "Applications",
+        CATEGORY,
+        "fa-solid fa-envelope-open-text",
+    )
+    column_list = [
+        "band",
+        "event",
+        "venue_name",
+        "event_date",
+        "status",
+        "decided_by",
+        "decided_at",
+    ]
+    column_labels = {
+        "venue_name": "Venue",
+        "event_date": "Event date (venue time)",
+        "decided_by": "Decided by",
+        "decided_at": "Decided at (venue time)",
+    }
+    column_formatters = {
+        "band": lambda application, _name: application.band.name,
+        "event": lambda application, _name: application.event.title,
+        "venue_name": application_venue,
+        "event_date": application_date,
+        "decided_at": decided_at_text,
+    }
+    column_formatters_detail = column_formatters
+    column_details_list = [
+        "band",
+        "event",
+        "venue_name",
+        "event_date",
+        "status",
+        "message",
+        "decided_by",
+        "decided_at",
+        "created_at",
+    ]
+    column_searchable_list = ["band.name", "event.title"]
+    column_sortable_list = [EventApplication.status, EventApplication.created_at]
+    column_default_sort = [("created_at", True), ("id", True)]
+    column_filters = [
+        StaticValuesFilter(
+            EventApplication.status, [(s, s) for s in APPLICATION_STATUSES], title="Status"
+        ),
+        ChoiceFilter(
+            "Venue",
+            "venue",
+            choices=VENUE_FILTER_CHOICES,
+            condition=lambda value: EventApplication.event.has(Event.venue_id == int(value)),
+        ),
+        NameFilter(
+            Venue.name,
+            title="Venue name",
+            parameter_name="venue_name",
+            link=lambda ids: EventApplication.event.has(Event.venue_id.in_(ids)),
+        ),
+        ChoiceFilter(
+            "Band",
+            "band",
+            # Only bands that applied somewhere, not the whole bands table.
+            choices=select(Band.id, Band.name)
+            .where(Band.applications.any())
+            .order_by(Band.name)
+            .limit(50),
+            condition=lambda value: EventApplication.band_id == int(value),
+        ),
+        *_event_date_filters(wrap=EventApplication.event.has),
+    ]
+    # No status or decision fields: decisions are the buttons' (admin_app.booking).
+    form_columns = ["event", "band", "message"]
+    form_ajax_refs = {
+        "event": {"fields": ("title",), "order_by": "starts_at", "limit": 20},
+        "band": {"fields": ("name",), "order_by": "name", "limit": 20},
+    }
+    form_args = {"event": {"description": APPLICATION_DECISION_HELP}}
+
+    def list_options(self, request: Request) -> Sequence[LoaderOption]:
+        """Each row shows its event's venue."""
+        return (selectinload(EventApplication.event).joinedload(Event.venue),)
+
+    def details_options(self, request: Request) -> Sequence[LoaderOption]:
+        """The details page shows the same as a list row."""
+        return self.list_options(request)
+
+    async def on_model_change(
+        self, data: dict[str, Any], model: Any, is_created: bool, request: Request
+    ) -> None:
+        """Refuse a submitted decision (a crafted or out-of-date form): the buttons decide.
+
+        ``model`` is still the stored row. A submitted status equal to it (a new
+        application's "pending") changes nothing and is let through.
+        """
+        await super().on_model_change(data, model, is_created, request)
+        submitted = await request.form()
+        current = {"status": "pending" if is_created else model.status}
+        for key in APPLICATION_DECISION_FIELDS:
+            value = str(submitted.get(key) or "")
+            if value and value != current.get(key):
+                raise ConsoleFormError(f"Not changed here. {APPLICATION_DECISION_HELP}")
+
+    def before_save(self, session: Session, obj: Any, request: Request, is_created: bool) -> None:
+        """A new application is pending; an edit never touches the decision, nor moves a
+        decided application to another event or band (that would dodge the band rule)."""
+        if is_created:
+            obj.status, obj.decided_at, obj.decided_by_id = "pending", None, None
+            return
+        if any(_changed(obj, key) for key in ("status", "decided_at", "decided_by_id")):
+            raise ConsoleFormError(f"Not changed here. {APPLICATION_DECISION_HELP}")
+        if obj.status != "pending" and (_changed(obj, "event_id") or _changed(obj, "band_id")):
+            raise ConsoleFormError(
+                f"This application was already {obj.status}: it stays with its event and band. "
+                "Apply again for the other one instead.",
+                "event" if _changed(obj, "event_id") else "band",
+            )
+
+
+VIEWS: list[type[ModelView] | type[BaseView]] = [
+    EventAdmin,
+    EventApplicationAdmin,
+    BookingDecisionsView,
+]
