@@ -1,0 +1,1 @@
+"""Helpers for the reliability tests: database faults, real web processes, load."""

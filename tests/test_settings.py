@@ -1,0 +1,126 @@
+"""Settings from the environment: URL normalisation, defaults, and production refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from admin_app.settings import (
+    DEFAULT_SQLITE_PATH,
+    DEVELOPMENT_SECRET_KEY,
+    MIN_PRODUCTION_SECRET_LENGTH,
+    PROJECT_ROOT,
+    SettingsError,
+    database_url_from_env,
+    load_settings,
+    normalize_database_url,
+)
+
+STRONG_SECRET = "s3cr3t-" + "k" * 40
+PRODUCTION = {
+    "APP_ENV": "production",
+    "SECRET_KEY": STRONG_SECRET,
+    "DATABASE_URL": "postgres://app:pw@db.example.com:5432/bands",
+}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("postgres://u:p@h:5432/d", "postgresql+psycopg://u:p@h:5432/d"),
+        ("postgresql://u:p@h/d?sslmode=require", "postgresql+psycopg://u:p@h/d?sslmode=require"),
+        ("  postgres://u@h/d\n", "postgresql+psycopg://u@h/d"),
+        ("postgresql+psycopg://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("sqlite:///var/x.sqlite3", "sqlite:///var/x.sqlite3"),
+        ("sqlite:////abs/path/x.sqlite3", "sqlite:////abs/path/x.sqlite3"),
+    ],
+)
+def test_normalize_database_url(raw: str, expected: str) -> None:
+    assert normalize_database_url(raw) == expected
+
+
+def test_heroku_style_url_reaches_settings_normalised() -> None:
+    settings = load_settings({"DATABASE_URL": "postgres://u:p@h:5432/d"})
+    assert settings.database_url == "postgresql+psycopg://u:p@h:5432/d"
+    assert not settings.is_sqlite
+
+
+@pytest.mark.parametrize("environ", [{}, {"DATABASE_URL": ""}, {"DATABASE_URL": "   "}])
+def test_default_database_is_sqlite_under_var(environ: dict[str, str]) -> None:
+    url = database_url_from_env(environ)
+    assert url == f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    assert DEFAULT_SQLITE_PATH.parent == PROJECT_ROOT / "var"
+    settings = load_settings(environ)
+    assert settings.is_sqlite
+    assert settings.app_env == "development"
+    assert not settings.is_production
+    assert settings.port == 8000
+
+
+def test_development_falls_back_to_the_development_key() -> None:
+    assert str(load_settings({}).secret_key) == DEVELOPMENT_SECRET_KEY
+
+
+def test_production_with_everything_set_loads() -> None:
+    settings = load_settings({**PRODUCTION, "PORT": "5123"})
+    assert settings.is_production
+    assert str(settings.secret_key) == STRONG_SECRET
+    assert settings.database_url == "postgresql+psycopg://app:pw@db.example.com:5432/bands"
+    assert settings.port == 5123
+
+
+@pytest.mark.parametrize(
+    ("secret", "message"),
+    [
+        (None, "SECRET_KEY must be set"),
+        ("", "SECRET_KEY must be set"),
+        ("   ", "SECRET_KEY must be set"),
+        (DEVELOPMENT_SECRET_KEY, "SECRET_KEY must be set"),
+        ("x" * (MIN_PRODUCTION_SECRET_LENGTH - 1), "at least"),
+    ],
+    ids=["missing", "empty", "blank", "development-key", "short"],
+)
+def test_production_refuses_unsafe_secret(secret: str | None, message: str) -> None:
+    environ = {key: value for key, value in PRODUCTION.items() if key != "SECRET_KEY"}
+    if secret is not None:
+        environ["SECRET_KEY"] = secret
+    with pytest.raises(SettingsError, match=message):
+        load_settings(environ)
+
+
+def test_production_accepts_a_secret_of_exactly_the_minimum_length() -> None:
+    settings = load_settings({**PRODUCTION, "SECRET_KEY": "y" * MIN_PRODUCTION_SECRET_LENGTH})
+    assert len(str(settings.secret_key)) == MIN_PRODUCTION_SECRET_LENGTH
+
+
+@pytest.mark.parametrize("database_url", [None, "", "  "])
+def test_production_refuses_missing_database_url(database_url: str | None) -> None:
+    environ = {key: value for key, value in PRODUCTION.items() if key != "DATABASE_URL"}
+    if database_url is not None:
+        environ["DATABASE_URL"] = database_url
+    with pytest.raises(SettingsError, match="DATABASE_URL must be set"):
+        load_settings(environ)
+
+
+@pytest.mark.parametrize("app_env", ["staging", "prod", "test"])
+def test_unknown_app_env_is_refused(app_env: str) -> None:
+    with pytest.raises(SettingsError, match="APP_ENV"):
+        load_settings({"APP_ENV": app_env})
+
+
+def test_app_env_is_case_insensitive() -> None:
+    assert load_settings({**PRODUCTION, "APP_ENV": " Production "}).is_production
+
+
+@pytest.mark.parametrize("port", ["http", "80.5", "0", "-1", "65536"])
+def test_bad_port_is_refused(port: str) -> None:
+    with pytest.raises(SettingsError, match="PORT"):
+        load_settings({"PORT": port})
+
+
+def test_secret_never_appears_in_repr() -> None:
+    settings = load_settings(PRODUCTION)
+    assert STRONG_SECRET not in repr(settings)
+    assert STRONG_SECRET not in str(settings)
+    assert STRONG_SECRET not in repr(settings.secret_key)
+    # The value is still there for the code that signs cookies.
+    assert str(settings.secret_key) == STRONG_SECRET
