@@ -1,0 +1,1 @@
+"""Benchmark tooling: a deterministic data generator for realistic, large databases."""
