@@ -8,9 +8,10 @@ audited in the caller's transaction. The functions flush but never commit: the c
 commits (or rolls back) the decision together with anything else it did.
 
 Concurrency. On PostgreSQL every decision locks its rows before checking anything, always
-in the same order (the event, then the bands by id, then the application), so two staff
-deciding at the same instant are serialised on the band and the later one sees the
-earlier one's commit; the exclusion constraint on events backs the venue rule. On SQLite
+in the same order (the venue when a confirmed event is written, then the event, then the
+bands by id, then the application), so two staff deciding at the same instant are
+serialised and the later one sees the earlier one's commit; the exclusion constraint on
+events backs the venue rule. On SQLite
 there are no row locks: each decision first takes the database's single writer lock (see
 :func:`admin_app.db.lock_writes_on_sqlite`), which serialises decisions just as well.
 """
@@ -29,7 +30,7 @@ from admin_app.db import lock_writes_on_sqlite
 from admin_app.localtime import format_local_range
 from admin_app.rules import clash_message, find_confirmed_clash
 from admin_app.scoping import Scope, can
-from models import Band, Event, EventApplication, User
+from models import Band, Event, EventApplication, User, Venue
 from models.base import IdMixin
 
 # SQLSTATE of an exclusion constraint violation (excl_events_venue_confirmed_no_overlap).
@@ -181,6 +182,30 @@ def check_band_clashes_for_event(session: Session, event: Event, *, refusal: str
             )
 
 
+def _lock_venue(session: Session, venue_id: int) -> None:
+    # NO KEY UPDATE: inserts of events and other rows that merely reference the venue go on.
+    session.execute(select(Venue.id).where(Venue.id == venue_id).with_for_update(key_share=True))
+
+
+def lock_venue_schedule(session: Session, event: Event) -> None:
+    """Take the locks for saving ``event`` as confirmed; call it before the clash checks.
+
+    Without them, two overlapping confirmed writes at one venue both pass the clash check
+    (neither sees the other's uncommitted row), then meet in the exclusion constraint,
+    where each waits for the other and PostgreSQL aborts one as a deadlock. Locking the
+    venue row serialises confirmed writes per venue, so the later writer sees the earlier
+    one's commit and is refused by name. The venue comes first, then the event itself
+    (a new event has no row yet), as in :func:`confirm_event`. ``event`` is not reloaded:
+    a form's unsaved changes stay.
+    """
+    lock_writes_on_sqlite(session)
+    _lock_venue(session, event.venue_id)
+    if event.id is not None:
+        session.execute(
+            select(Event.id).where(Event.id == event.id).with_for_update(key_share=True)
+        )
+
+
 def _venue_clash(session: Session, event: Event) -> Event | None:
     """A confirmed event at the same venue overlapping ``event`` (the save-time rule)."""
     return find_confirmed_clash(
@@ -305,14 +330,31 @@ def withdraw_application(
 
 
 def _open_event(
-    session: Session, event_id: int, actor: Scope, expected_version: int | None
+    session: Session,
+    event_id: int,
+    actor: Scope,
+    expected_version: int | None,
+    *,
+    lock_venue: bool = False,
 ) -> Event:
-    """Find, lock and check an event this actor may decide."""
+    """Find, lock and check an event this actor may decide.
+
+    With ``lock_venue`` (a confirmation) its venue is locked first: see
+    :func:`lock_venue_schedule`.
+    """
     lock_writes_on_sqlite(session)
+    venue_id = None
+    if lock_venue:
+        venue_id = session.scalar(select(Event.venue_id).where(Event.id == event_id))
+        if venue_id is not None:
+            _lock_venue(session, venue_id)
     locked = _lock(session, Event, [event_id])
     if not locked or not can(actor, "edit", Event, locked[0]):
         raise NotFound(f"Event {event_id} was not found.")
     event = locked[0]
+    if lock_venue and event.venue_id != venue_id:
+        # Moved between the lookup and the locks: the venue locked is the wrong one.
+        raise StaleObject("This event was moved to another venue since you opened it. Reload it.")
     _check_version(session, event, expected_version, "event")
     return event
 
@@ -352,7 +394,7 @@ def confirm_event(
     remote_addr: str | None = None,
 ) -> Event:
     """Confirm a draft or held event (clearing its hold rank), unless it would clash."""
-    event = _open_event(session, event_id, actor, expected_version)
+    event = _open_event(session, event_id, actor, expected_version, lock_venue=True)
     if event.status not in ("draft", "hold"):
         raise InvalidTransition(f"A {event.status} event cannot be confirmed.")
     if _venue_clash(session, event) is not None:
@@ -384,17 +426,3 @@ def cancel_event(
     session.flush()
     _audit(session, actor, event, before, remote_addr)
     return event
-
-
-def check_confirmed_event_change(session: Session, event: Event) -> None:
-    """The band rule for a form saving new times of a confirmed ``event`` (not yet flushed).
-
-    Takes the locks a decision takes, in the same order (the database's writer lock on
-    SQLite; the event, then its accepted bands, on PostgreSQL) without reloading the event,
-    whose changes are still in the session, then refuses (:class:`BandDoubleBooked`) if one
-    of its accepted bands is booked elsewhere at the new time. The venue rule is the form's
-    own check plus, on PostgreSQL, the exclusion constraint.
-    """
-    lock_writes_on_sqlite(session)
-    session.execute(select(Event.id).where(Event.id == event.id).with_for_update(key_share=True))
-    check_band_clashes_for_event(session, event, refusal="Cannot move this confirmed event: ")

@@ -13,11 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import pytest
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, create_engine, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
+from starlette.testclient import TestClient
 
 from admin_app.booking import (
     BandDoubleBooked,
@@ -27,7 +28,9 @@ from admin_app.booking import (
     confirm_event,
 )
 from models import Event, EventApplication, Venue
+from tests.console_views_support import post_form, sign_in_superuser
 from tests.test_booking import build_booking
+from tests.test_views_events import event_form
 
 RACERS = 20
 
@@ -101,33 +104,43 @@ def test_race_confirming_overlapping_events_at_one_venue(db_url: str, engine: En
         assert sorted(statuses) == ["confirmed"] + ["hold"] * (RACERS - 1)
 
 
-def _wait_until_blocked_on_a_lock(engine: Engine) -> int:
+def _statements_waiting_on_locks(engine: Engine) -> list[str]:
+    """The statements of this database's sessions that wait on a lock (polled until some do)."""
     with Session(engine) as observer:
         for _ in range(200):
-            blocked = int(
-                observer.scalar(
+            waiting = list(
+                observer.scalars(
                     text(
-                        "SELECT count(*) FROM pg_stat_activity "
+                        "SELECT query FROM pg_stat_activity "
                         "WHERE datname = current_database() AND wait_event_type = 'Lock'"
                     )
                 )
-                or 0
             )
-            if blocked:
-                return blocked
+            if waiting:
+                return waiting
+            # PostgreSQL keeps one snapshot of pg_stat_activity per transaction (waits
+            # are read live, statement texts are not): look again in a new one.
+            observer.rollback()
             time.sleep(0.05)
-    return 0
+    return []
 
 
-# The exclusion constraint is PostgreSQL's: run on that database only (not a skip on SQLite).
-@pytest.mark.parametrize(
+def _waits_on_the_venue(statement: str) -> bool:
+    return statement.lstrip().startswith("SELECT venues.id") and "FOR NO KEY UPDATE" in statement
+
+
+ON_POSTGRESQL = pytest.mark.parametrize(
     "db_kind", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
 )
-def test_exclusion_constraint_refusal_becomes_venue_clash(
+
+
+# Locks and the exclusion constraint are PostgreSQL's: run there only (not a skip on SQLite).
+@ON_POSTGRESQL
+def test_a_second_confirmation_waits_for_the_venue_and_is_refused_by_name(
     db_kind: str, db_url: str, engine: Engine
 ) -> None:
-    """The second confirmation passes the application check (the first is not committed
-    yet), waits on the constraint, and is refused once the first commits."""
+    """Overlapping confirmations at one venue queue on the venue row instead of meeting in
+    the exclusion constraint, where they could deadlock (CI saw it with 20 racers)."""
     with Session(engine) as session:
         setup = build_booking(session)
         first_id = setup.event("First", setup.berlin).id
@@ -135,15 +148,77 @@ def test_exclusion_constraint_refusal_becomes_venue_clash(
         root = setup.root
         session.commit()
 
-    with Session(engine) as first, ThreadPoolExecutor(max_workers=1) as pool:
+    # The session closes (releasing its locks) before the pool waits for its thread.
+    with ThreadPoolExecutor(max_workers=1) as pool, Session(engine) as first:
         confirm_event(first, first_id, root)
+        waiting = pool.submit(
+            _race, db_url, [partial(confirm_event, event_id=second_id, actor=root)]
+        )
+        (statement,) = _statements_waiting_on_locks(engine)
+        assert _waits_on_the_venue(statement), statement
+        first.commit()
+        (refused,) = waiting.result(timeout=30)
+
+    assert isinstance(refused, VenueClash)
+    assert refused.__cause__ is None  # the clash check refused it, not the constraint
+    assert refused.clash_event_id == first_id
+    assert "at that time: First, Sat 05 Dec 2026 20:00" in str(refused)
+
+
+@ON_POSTGRESQL
+def test_exclusion_constraint_refusal_becomes_venue_clash(
+    db_kind: str, db_url: str, engine: Engine
+) -> None:
+    """A writer that skips the booking rules (a script, psql) takes no venue lock: the
+    confirmation passes the clash check (that write is not committed yet), waits on the
+    constraint, and is refused once it commits."""
+    with Session(engine) as session:
+        setup = build_booking(session)
+        first_id = setup.event("First", setup.berlin).id
+        second_id = setup.event("Second", setup.berlin, start=1).id
+        root = setup.root
+        session.commit()
+
+    # The session closes (releasing its locks) before the pool waits for its thread.
+    with ThreadPoolExecutor(max_workers=1) as pool, Session(engine) as script:
+        script.execute(update(Event).where(Event.id == first_id).values(status="confirmed"))
         second = partial(confirm_event, event_id=second_id, actor=root)
         waiting = pool.submit(_race, db_url, [second])
-        assert _wait_until_blocked_on_a_lock(engine) == 1
-        first.commit()
+        (statement,) = _statements_waiting_on_locks(engine)
+        assert statement.lstrip().startswith("UPDATE events"), statement
+        script.commit()
         (refused,) = waiting.result(timeout=30)
 
     assert isinstance(refused, VenueClash)
     assert isinstance(refused.__cause__, IntegrityError)
     assert refused.clash_event_id == first_id
     assert "at that time: First, Sat 05 Dec 2026 20:00" in str(refused)
+
+
+@ON_POSTGRESQL
+def test_a_form_saving_a_confirmed_event_waits_for_a_confirmation_in_progress(
+    db_kind: str, engine: Engine, client: TestClient
+) -> None:
+    sign_in_superuser(client, engine)
+    with Session(engine) as session:
+        setup = build_booking(session)
+        first_id = setup.event("First", setup.berlin).id
+        form = event_form(setup.berlin.id, starts_at="2026-12-05T22:00", ends_at="2026-12-06T00:30")
+        root = setup.root
+        session.commit()
+
+    # The session closes (releasing its locks) before the pool waits for its thread.
+    with ThreadPoolExecutor(max_workers=1) as pool, Session(engine) as first:
+        confirm_event(first, first_id, root)
+        saving = pool.submit(post_form, client, "/admin/event/create", form)
+        (statement,) = _statements_waiting_on_locks(engine)
+        assert _waits_on_the_venue(statement), statement
+        first.commit()
+        response = saving.result(timeout=30)
+
+    assert response.status_code == 400
+    assert "already has a confirmed event at that time: First, Sat 05 Dec 2026 20:00" in (
+        response.text
+    )
+    with Session(engine) as session:
+        assert session.scalars(select(Event.title)).all() == ["First"]

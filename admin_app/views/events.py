@@ -279,6 +279,8 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
         if obj.status != "hold":
             obj.hold_rank = None  # a rank means something only for a hold
         if obj.status == "confirmed":
+            # Locks first, so a concurrent confirmation is waited for and then named here.
+            booking.lock_venue_schedule(session, obj)
             clash = find_confirmed_clash(
                 session,
                 venue_id=obj.venue_id,
@@ -290,7 +292,9 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
                 raise ConsoleFormError(clash_message(clash), "starts_at")
             if not is_created and (_changed(obj, "starts_at") or _changed(obj, "ends_at")):
                 try:
-                    booking.check_confirmed_event_change(session, obj)
+                    booking.check_band_clashes_for_event(
+                        session, obj, refusal="Cannot move this confirmed event: "
+                    )
                 except booking.BandDoubleBooked as error:
                     raise ConsoleFormError(str(error), "starts_at") from None
 
