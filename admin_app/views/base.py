@@ -43,7 +43,8 @@ spreadsheet formulas.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar, TypeAlias
 
 import anyio.to_thread
@@ -62,6 +63,7 @@ from wtforms import Form
 from admin_app import scoping
 from admin_app.errors import (
     UNAVAILABLE_ERRORS,
+    UNAVAILABLE_MESSAGE,
     is_database_unavailable,
     log_unavailable,
     unavailable_response,
@@ -87,6 +89,24 @@ SQLADMIN_ACTIONS = {
 
 DEFAULT_PAGE_SIZE = 25
 EXPORT_MAX_ROWS = 10_000
+
+
+class OutageDuringDelete(Exception):
+    """The database went away during a delete (nothing was deleted).
+
+    SQLAdmin's delete route catches every exception and shows its text on the list page
+    (``?error=``); this one's text is the plain outage message, not the driver's.
+    """
+
+
+@contextmanager
+def _outage_as_message() -> Iterator[None]:
+    try:
+        yield
+    except UNAVAILABLE_ERRORS as error:
+        if not is_database_unavailable(error):
+            raise
+        raise OutageDuringDelete(UNAVAILABLE_MESSAGE) from error
 
 
 class ConsoleModelView(ModelView):
@@ -360,9 +380,14 @@ class ConsoleModelView(ModelView):
             Query._store_after_change_response(request, page)
             return None
 
+    async def get_object_for_delete(self, value: Any) -> Any:
+        with _outage_as_message():
+            return await super().get_object_for_delete(value)
+
     async def delete_model(self, request: Request, pk: Any) -> None:
         """Delete a row (and write its audit entry) in one transaction."""
-        await anyio.to_thread.run_sync(_saving.delete, self, request, str(pk))
+        with _outage_as_message():
+            await anyio.to_thread.run_sync(_saving.delete, self, request, str(pk))
 
     async def check_can_delete(self, request: Request, model: Any) -> bool:
         """Only rows the user can see; a delete that would be refused says why up front."""
