@@ -171,6 +171,12 @@ def test_the_menu_shows_only_what_the_role_may_open(console: Console, role: str)
     page = console.clients[role].get("/admin/").text
     for identity in ALL_VIEWS:
         assert (f'/admin/{identity}/list"' in page) == allowed(role, identity, "list"), identity
+    # No empty menu headings: staff have nothing under People or Audit.
+    staff = role != "superuser"
+    for category in ("People", "Audit"):
+        assert (f'data-sqladmin-menu-category="{category}"' in page) is not staff, category
+    for category in ("Bands", "Venues", "Bookings"):
+        assert f'data-sqladmin-menu-category="{category}"' in page, category
 
 
 # --- reading -----------------------------------------------------------------------------
