@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from typing import NamedTuple, TypeVar
 
 import pytest
 from sqlalchemy import Engine, create_engine, select, text, update
@@ -27,12 +28,14 @@ from admin_app.booking import (
     accept_application,
     confirm_event,
 )
+from admin_app.scoping import Scope
 from models import Event, EventApplication, Venue
 from tests.console_views_support import post_form, sign_in_superuser
 from tests.test_booking import build_booking
 from tests.test_views_events import event_form
 
 RACERS = 20
+T = TypeVar("T")
 
 
 def _race(db_url: str, calls: list[Callable[[Session], object]]) -> list[object]:
@@ -134,6 +137,38 @@ ON_POSTGRESQL = pytest.mark.parametrize(
 )
 
 
+class Overlap(NamedTuple):
+    first_id: int
+    second_id: int
+    venue_id: int
+    root: Scope
+
+
+def _two_overlapping_drafts(engine: Engine) -> Overlap:
+    """Two drafts at one venue: "First" (Sat 05 Dec 2026 20:00-23:00) and "Second", an hour
+    later."""
+    with Session(engine) as session:
+        setup = build_booking(session)
+        first = setup.event("First", setup.berlin)
+        second = setup.event("Second", setup.berlin, start=1)
+        session.commit()
+        return Overlap(first.id, second.id, setup.berlin.id, setup.root)
+
+
+def _behind(
+    engine: Engine, write: Callable[[Session], object], then: Callable[[], T]
+) -> tuple[str, T]:
+    """Make ``write`` uncommitted, start ``then`` in a thread, commit once ``then`` waits
+    on a lock: the statement it waited at, and its result."""
+    # The session closes (releasing its locks) before the pool waits for its thread.
+    with ThreadPoolExecutor(max_workers=1) as pool, Session(engine) as first:
+        write(first)
+        waiting = pool.submit(then)
+        (statement,) = _statements_waiting_on_locks(engine)
+        first.commit()
+        return statement, waiting.result(timeout=30)
+
+
 # Locks and the exclusion constraint are PostgreSQL's: run there only (not a skip on SQLite).
 @ON_POSTGRESQL
 def test_a_second_confirmation_waits_for_the_venue_and_is_refused_by_name(
@@ -141,24 +176,15 @@ def test_a_second_confirmation_waits_for_the_venue_and_is_refused_by_name(
 ) -> None:
     """Overlapping confirmations at one venue queue on the venue row instead of meeting in
     the exclusion constraint, where they could deadlock (CI saw it with 20 racers)."""
-    with Session(engine) as session:
-        setup = build_booking(session)
-        first_id = setup.event("First", setup.berlin).id
-        second_id = setup.event("Second", setup.berlin, start=1).id
-        root = setup.root
-        session.commit()
+    first_id, second_id, _, root = _two_overlapping_drafts(engine)
 
-    # The session closes (releasing its locks) before the pool waits for its thread.
-    with ThreadPoolExecutor(max_workers=1) as pool, Session(engine) as first:
-        confirm_event(first, first_id, root)
-        waiting = pool.submit(
-            _race, db_url, [partial(confirm_event, event_id=second_id, actor=root)]
-        )
-        (statement,) = _statements_waiting_on_locks(engine)
-        assert _waits_on_the_venue(statement), statement
-        first.commit()
-        (refused,) = waiting.result(timeout=30)
+    statement, (refused,) = _behind(
+        engine,
+        partial(confirm_event, event_id=first_id, actor=root),
+        partial(_race, db_url, [partial(confirm_event, event_id=second_id, actor=root)]),
+    )
 
+    assert _waits_on_the_venue(statement), statement
     assert isinstance(refused, VenueClash)
     assert refused.__cause__ is None  # the clash check refused it, not the constraint
     assert refused.clash_event_id == first_id
@@ -172,23 +198,18 @@ def test_exclusion_constraint_refusal_becomes_venue_clash(
     """A writer that skips the booking rules (a script, psql) takes no venue lock: the
     confirmation passes the clash check (that write is not committed yet), waits on the
     constraint, and is refused once it commits."""
-    with Session(engine) as session:
-        setup = build_booking(session)
-        first_id = setup.event("First", setup.berlin).id
-        second_id = setup.event("Second", setup.berlin, start=1).id
-        root = setup.root
-        session.commit()
+    first_id, second_id, _, root = _two_overlapping_drafts(engine)
 
-    # The session closes (releasing its locks) before the pool waits for its thread.
-    with ThreadPoolExecutor(max_workers=1) as pool, Session(engine) as script:
-        script.execute(update(Event).where(Event.id == first_id).values(status="confirmed"))
-        second = partial(confirm_event, event_id=second_id, actor=root)
-        waiting = pool.submit(_race, db_url, [second])
-        (statement,) = _statements_waiting_on_locks(engine)
-        assert statement.lstrip().startswith("UPDATE events"), statement
-        script.commit()
-        (refused,) = waiting.result(timeout=30)
+    def script(session: Session) -> None:
+        session.execute(update(Event).where(Event.id == first_id).values(status="confirmed"))
 
+    statement, (refused,) = _behind(
+        engine,
+        script,
+        partial(_race, db_url, [partial(confirm_event, event_id=second_id, actor=root)]),
+    )
+
+    assert statement.lstrip().startswith("UPDATE events"), statement
     assert isinstance(refused, VenueClash)
     assert isinstance(refused.__cause__, IntegrityError)
     assert refused.clash_event_id == first_id
@@ -200,25 +221,20 @@ def test_a_form_saving_a_confirmed_event_waits_for_a_confirmation_in_progress(
     db_kind: str, engine: Engine, client: TestClient
 ) -> None:
     sign_in_superuser(client, engine)
-    with Session(engine) as session:
-        setup = build_booking(session)
-        first_id = setup.event("First", setup.berlin).id
-        form = event_form(setup.berlin.id, starts_at="2026-12-05T22:00", ends_at="2026-12-06T00:30")
-        root = setup.root
-        session.commit()
+    first_id, _, venue_id, root = _two_overlapping_drafts(engine)
+    form = event_form(venue_id, starts_at="2026-12-05T22:00", ends_at="2026-12-06T00:30")
 
-    # The session closes (releasing its locks) before the pool waits for its thread.
-    with ThreadPoolExecutor(max_workers=1) as pool, Session(engine) as first:
-        confirm_event(first, first_id, root)
-        saving = pool.submit(post_form, client, "/admin/event/create", form)
-        (statement,) = _statements_waiting_on_locks(engine)
-        assert _waits_on_the_venue(statement), statement
-        first.commit()
-        response = saving.result(timeout=30)
+    statement, response = _behind(
+        engine,
+        partial(confirm_event, event_id=first_id, actor=root),
+        partial(post_form, client, "/admin/event/create", form),
+    )
 
+    assert _waits_on_the_venue(statement), statement
     assert response.status_code == 400
     assert "already has a confirmed event at that time: First, Sat 05 Dec 2026 20:00" in (
         response.text
     )
     with Session(engine) as session:
-        assert session.scalars(select(Event.title)).all() == ["First"]
+        titles = session.scalars(select(Event.title).order_by(Event.id)).all()
+        assert titles == ["First", "Second"]  # no third event

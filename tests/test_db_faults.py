@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import httpx2
@@ -67,6 +68,28 @@ def band_audit_count(engine: Engine) -> int:
     with Session(engine) as session:
         rows = session.scalars(select(AuditEntry).where(AuditEntry.object_type == "Band"))
         return len(list(rows))
+
+
+def cut_off_at_the_audit_write(db_url: str, request: Callable[[], Any]) -> Any:
+    """Send ``request`` (a save or delete) and cut its connection mid-transaction.
+
+    The row is written (flushed) first; the audit entry, written in the same transaction,
+    then waits on a lock this holds, and the waiting connection is terminated there.
+    """
+    locker = create_engine(db_url, poolclass=pool.NullPool)
+    responses: list[Any] = []
+    try:
+        with locker.connect() as connection:
+            connection.execute(text("LOCK TABLE audit_log IN ACCESS EXCLUSIVE MODE"))
+            sending = threading.Thread(target=lambda: responses.append(request()))
+            sending.start()
+            assert terminate_lock_waiters(db_url) == 1
+            connection.rollback()
+        sending.join(timeout=30)
+    finally:
+        locker.dispose()
+    (response,) = responses
+    return response
 
 
 @POSTGRES_ONLY
@@ -156,26 +179,9 @@ def test_a_save_cut_off_mid_transaction_leaves_nothing_behind(
     client: TestClient, engine: Engine, db_url: str
 ) -> None:
     sign_in_superuser(client, engine)
-    locker = create_engine(db_url, poolclass=pool.NullPool)
-    responses: list[Any] = []
-    try:
-        with locker.connect() as connection:
-            # The band row is inserted (flushed) first; the audit entry, written in the
-            # same transaction, then waits on this lock: the app's connection is cut there.
-            connection.execute(text("LOCK TABLE audit_log IN ACCESS EXCLUSIVE MODE"))
-            saving = threading.Thread(
-                target=lambda: responses.append(
-                    post_form(client, "/admin/band/create", {"name": "Half", "genre": ""})
-                )
-            )
-            saving.start()
-            assert terminate_lock_waiters(db_url) == 1
-            connection.rollback()
-        saving.join(timeout=30)
-    finally:
-        locker.dispose()
-
-    (response,) = responses
+    response = cut_off_at_the_audit_write(
+        db_url, partial(post_form, client, "/admin/band/create", {"name": "Half", "genre": ""})
+    )
     assert_unavailable_page(response)
     assert "Logout" in response.text  # signed in: the page keeps the console's layout
     assert bands(engine) == []
@@ -286,26 +292,9 @@ def test_a_delete_cut_off_mid_transaction_says_so_and_deletes_nothing(
     assert post_form(client, "/admin/band/create", {"name": "Kept", "genre": ""}).is_redirect
     with Session(engine) as session:
         band_id = session.scalars(select(Band.id)).one()
-    locker = create_engine(db_url, poolclass=pool.NullPool)
-    responses: list[Any] = []
-    try:
-        with locker.connect() as connection:
-            # As for the save above: the delete's audit entry waits on this lock, and the
-            # app's connection is cut there.
-            connection.execute(text("LOCK TABLE audit_log IN ACCESS EXCLUSIVE MODE"))
-            deleting = threading.Thread(
-                target=lambda: responses.append(delete(client, "band", band_id))
-            )
-            deleting.start()
-            assert terminate_lock_waiters(db_url) == 1
-            connection.rollback()
-        deleting.join(timeout=30)
-    finally:
-        locker.dispose()
-
+    response = cut_off_at_the_audit_write(db_url, partial(delete, client, "band", band_id))
     # SQLAdmin's delete answers with the list address the page then opens, carrying the
     # error: it is the plain outage message, not the driver's text.
-    (response,) = responses
     listing = client.get(response.text)
     assert listing.status_code == 200
     assert UNAVAILABLE_MESSAGE in listing.text
