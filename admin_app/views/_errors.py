@@ -97,13 +97,17 @@ class ConsoleFormError(Exception):
 
 
 class ConsoleForm(Form):  # type: ignore[misc]
-    """Base class of every console form: refuses NUL bytes in any text input."""
+    """Base class of every console form: refuses NUL bytes in any visible text input."""
 
     def validate(self, extra_validators: Mapping[str, Any] | None = None) -> bool:
         """Run the field validators, then the NUL check; remember this form for saving."""
         _current_form.set(self)
         valid: bool = super().validate(extra_validators)
         for field in self:
+            # A hidden field's errors would not show on the page: whoever reads its value
+            # checks it and says what is wrong (the version check, for the one there is).
+            if field.type == "HiddenField":
+                continue
             if isinstance(field.data, str) and "\x00" in field.data:
                 field.errors.append(NUL_MESSAGE)
                 valid = False
