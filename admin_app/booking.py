@@ -11,9 +11,9 @@ Concurrency. On PostgreSQL every decision locks its rows before checking anythin
 in the same order (the venue when a confirmed event is written, then the event, then the
 bands by id, then the application), so two staff deciding at the same instant are
 serialised and the later one sees the earlier one's commit; the exclusion constraint on
-events backs the venue rule. On SQLite
-there are no row locks: each decision first takes the database's single writer lock (see
-:func:`admin_app.db.lock_writes_on_sqlite`), which serialises decisions just as well.
+events backs the venue rule. On SQLite there are no row locks: each decision first takes
+the database's single writer lock (see :func:`admin_app.db.lock_writes_on_sqlite`), which
+serialises decisions just as well.
 """
 
 from __future__ import annotations
