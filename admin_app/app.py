@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from admin_app import errors, feeds_http, instrumentation
+from admin_app import errors, feeds_http, instrumentation, passwords
 from admin_app.console import ADMIN_BASE_URL, mount_console
 from admin_app.db import build_engine, build_sessionmaker
 from admin_app.input_guard import NulInAddressMiddleware
@@ -57,6 +57,7 @@ async def healthz(request: Request) -> Response:
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the ASGI app for ``settings`` (read from the environment when omitted)."""
     settings = settings or load_settings()
+    passwords.use_profile(settings.password_hashing)
     engine = build_engine(settings)
 
     @asynccontextmanager

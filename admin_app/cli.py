@@ -7,6 +7,7 @@ import getpass
 import sys
 from collections.abc import Sequence
 
+from admin_app import passwords
 from admin_app.accounts import AccountError, create_user
 from admin_app.db import build_engine, build_sessionmaker
 from admin_app.demo import seed_demo
@@ -139,4 +140,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except SettingsError as exc:
         return _fail(str(exc))
+    passwords.use_profile(settings.password_hashing)
     return int(args.handler(settings, args))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+from typing import Literal
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 MIN_PASSWORD_LENGTH = 10
@@ -15,8 +16,16 @@ _COMMON_PASSWORDS = frozenset(
     }
 )  # fmt: skip
 
-# argon2-cffi's defaults follow RFC 9106's low-memory profile (argon2id, 64 MiB, 3 passes).
-_hasher = PasswordHasher()
+HashingProfile = Literal["standard", "fast"]
+# "standard": RFC 9106's low-memory profile (argon2id, 64 MiB, 3 passes, 4 lanes), the
+# one every real deployment uses. "fast": argon2-cffi's cheapest parameters, for test runs
+# where hashing is not what is tested (settings refuse it in production). A stored hash
+# names its own parameters, so either hasher verifies hashes made by the other.
+HASHERS: dict[HashingProfile, PasswordHasher] = {
+    "standard": PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY),
+    "fast": PasswordHasher.from_parameters(profiles.CHEAPEST),
+}
+_hasher = HASHERS["standard"]
 # Each hash takes 64 MiB and a core for tens of milliseconds. More at once than cores only
 # queues them inside the CPU while multiplying memory (the server's thread pool runs up to
 # 40 requests at a time), so a burst of sign-ins waits here instead.
@@ -40,6 +49,18 @@ def check_password_strength(password: str, *, email: str = "") -> None:
     local_part = email.split("@", 1)[0].lower()
     if local_part and len(local_part) >= 4 and local_part in password.lower():
         raise WeakPasswordError("The password must not contain your email address.")
+
+
+def use_profile(profile: HashingProfile) -> None:
+    """Hash new passwords with ``profile`` in this process (the app and CLI set it from
+    :class:`admin_app.settings.Settings`)."""
+    global _hasher
+    _hasher = HASHERS[profile]
+
+
+def current_hasher() -> PasswordHasher:
+    """The hasher new passwords get in this process."""
+    return _hasher
 
 
 def hash_password(password: str) -> str:

@@ -21,6 +21,7 @@ DEVELOPMENT_SECRET_KEY = "dev-only-secret-key-change-me-in-production"  # noqa: 
 MIN_PRODUCTION_SECRET_LENGTH = 32
 
 AppEnv = Literal["development", "production"]
+PasswordHashing = Literal["standard", "fast"]
 
 
 class SettingsError(ValueError):
@@ -66,6 +67,8 @@ class Settings:
     secret_key: Secret = field(repr=False)
     app_env: AppEnv = "development"
     port: int = 8000
+    # "fast" only for test runs (cheap argon2 parameters); refused in production.
+    password_hashing: PasswordHashing = "standard"  # noqa: S105 - a profile name
 
     @property
     def is_production(self) -> bool:
@@ -105,11 +108,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if not 0 < port < 65536:
         raise SettingsError(f"PORT must be between 1 and 65535, not {port}")
 
+    hashing = env.get("PASSWORD_HASHING", "standard").strip().lower() or "standard"
+    if hashing not in ("standard", "fast"):
+        raise SettingsError(f"PASSWORD_HASHING must be 'standard' or 'fast', not {hashing!r}")
+    if hashing == "fast" and app_env == "production":
+        raise SettingsError("PASSWORD_HASHING=fast is for test runs only, never production")
+
     return Settings(
         database_url=database_url_from_env(env),
         secret_key=Secret(secret or DEVELOPMENT_SECRET_KEY),
         app_env=app_env,  # type: ignore[arg-type]  # checked against the Literal above
         port=port,
+        password_hashing=hashing,  # type: ignore[arg-type]  # checked against the Literal above
     )
 
 

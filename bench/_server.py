@@ -66,6 +66,8 @@ def web_process(database_url: str, workdir: Path) -> Iterator[WebProcess]:
     env = {
         **os.environ,
         "APP_ENV": "production",
+        # Production's argon2 parameters, whatever the calling shell (a test run) asked for.
+        "PASSWORD_HASHING": "standard",
         # A fresh 43-character key per run: sessions need signing, nothing more.
         "SECRET_KEY": secrets.token_urlsafe(32),
         "DATABASE_URL": database_url,
