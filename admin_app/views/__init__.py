@@ -22,6 +22,11 @@ def all_views() -> list[type[ModelView] | type[BaseView]]:
 
 
 def register_views(admin: Admin) -> None:
-    """Add every view to ``admin``."""
+    """Add every view to ``admin``, as classes of its own."""
     for view in all_views():
-        admin.add_view(view)
+        # SQLAdmin keeps the admin, its sessionmaker and templates on the view *class*
+        # (``add_model_view`` assigns them): a second app in the same process (the tests
+        # build several) would point the first app's views at its own database. A
+        # subclass per app keeps every app's views its own.
+        own = type(view.__name__, (view,), {"__module__": view.__module__, "__doc__": view.__doc__})
+        admin.add_view(own)
