@@ -8,7 +8,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run migrate seed serve test lint typecheck pytest format clean
+# pytest-xdist workers: one per core of the CI machine (2); each has its own databases.
+PYTEST_WORKERS ?= 2
+
+.PHONY: install run migrate seed serve test test-fast lint typecheck pytest format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +43,11 @@ typecheck:
 	$(BIN)/mypy
 
 pytest:
-	$(BIN)/coverage run -m pytest $(PYTEST_ARGS)
-	$(BIN)/coverage report
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --cov --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
+
+# The quick loop while developing: no lint, no end-to-end tests (real processes, browsers).
+test-fast: install
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not slow and not e2e" $(PYTEST_ARGS)
 
 format:
 	$(BIN)/ruff check --fix .

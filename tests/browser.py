@@ -66,6 +66,9 @@ def admin_env(database_url: str, **extra: str) -> dict[str, str]:
         PYTHONUNBUFFERED="1",  # the log file shows the server's output as it happens
     )
     env.update(extra)
+    if env["APP_ENV"] == "production":
+        # Production refuses the tests' cheap hashing, as a real deployment would.
+        env.pop("PASSWORD_HASHING", None)
     return env
 
 
@@ -133,9 +136,10 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
 
 
-@contextmanager
-def running_server(database_url: str, log_dir: Path) -> Iterator[LiveServer]:
-    """Serve ``database_url`` on a free port until the block ends; fail if it never gets up."""
+PORT_ATTEMPTS = 3
+
+
+def _start_server(database_url: str, log_dir: Path) -> LiveServer:
     port = free_port()
     log_path = log_dir / f"server-{port}.log"
     with log_path.open("wb") as log:
@@ -158,12 +162,31 @@ def running_server(database_url: str, log_dir: Path) -> Iterator[LiveServer]:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    server = LiveServer(f"http://127.0.0.1:{port}", database_url, process, log_path)
+    return LiveServer(f"http://127.0.0.1:{port}", database_url, process, log_path)
+
+
+@contextmanager
+def running_server(database_url: str, log_dir: Path) -> Iterator[LiveServer]:
+    """Serve ``database_url`` on a free port until the block ends; fail if it never gets up.
+
+    The port is free when chosen, but another xdist worker may take it before the server
+    binds it: a server that exits because the address is in use is started again on
+    another port.
+    """
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        server = _start_server(database_url, log_dir)
+        try:
+            _wait_until_healthy(server)
+        except AssertionError:
+            _stop(server.process)
+            if attempt < PORT_ATTEMPTS and "address already in use" in server.output().lower():
+                continue
+            raise
+        break
     try:
-        _wait_until_healthy(server)
         yield server
     finally:
-        _stop(process)
+        _stop(server.process)
 
 
 def require_chromium() -> None:

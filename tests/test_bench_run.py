@@ -22,15 +22,18 @@ from admin_app.app import create_app
 from bench._report import comparison, percentile, table
 from bench.generate import generate
 from bench.run import run_benchmark
-from tests.conftest import make_settings
 from tests.support import (
     create_pg_database,
     drop_pg_database,
+    make_settings,
     pg_admin_url,
     pg_reachable,
     unavailable,
     upgrade,
 )
+
+# Real processes: left out of `make test-fast` (see the e2e marker).
+pytestmark = pytest.mark.e2e
 
 REQUESTS = 3
 

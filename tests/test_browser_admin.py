@@ -15,7 +15,7 @@ from admin_app.demo import DEMO_SUPERUSER
 from models import AuditEntry, Event, Venue
 from tests.browser import LiveServer, save_screenshot, sign_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 VENUE_NAME = "Playwright Palace"
 FIRST_TITLE = "Browser Night"

@@ -16,7 +16,7 @@ from admin_app.demo import DEMO_STAFF
 from models import Event, VenueAvailability
 from tests.browser import LiveServer, save_screenshot, sign_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 
 def test_staff_mark_a_day_and_place_a_hold(live_server: LiveServer, browser_page: Page) -> None:

@@ -11,7 +11,7 @@ from models import User
 from tests.browser import LiveServer, get, save_screenshot, sign_in
 from tests.support import ARTIFACTS
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 
 def test_login_page_renders(live_server: LiveServer, browser_page: Page) -> None:

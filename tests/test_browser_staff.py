@@ -14,7 +14,7 @@ from admin_app.demo import DEMO_STAFF, DEMO_SUPERUSER
 from models import AuditEntry, Event, EventApplication, Venue
 from tests.browser import LiveServer, save_screenshot, sign_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 HARBOR_SHOW = "Static Bloom Album Release"
 LANTERN_SHOW = "Night Owls Live"

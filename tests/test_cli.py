@@ -14,6 +14,9 @@ from models import Base, User, Venue, VenueStaff
 from tests.browser import run_admin
 from tests.support import upgrade
 
+# Real processes: left out of `make test-fast` (see the e2e marker).
+pytestmark = pytest.mark.e2e
+
 EngineFor = Callable[[str], Engine]
 PASSWORD = "correct horse battery staple"
 

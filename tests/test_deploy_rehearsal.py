@@ -37,6 +37,9 @@ from sqlalchemy.engine import make_url
 from admin_app.schema_guard import alembic_config
 from tests.support import ROOT, free_port, fresh_database, upgrade
 
+# Real processes: left out of `make test-fast` (see the e2e marker).
+pytestmark = pytest.mark.e2e
+
 START_TIMEOUT = 60  # seconds; Heroku gives a web dyno 60 s to bind $PORT (R10)
 LOCK_TIMEOUT = 1.0  # seconds: the release's MIGRATION_LOCK_TIMEOUT in the lock rehearsal
 

@@ -24,6 +24,9 @@ from sqlalchemy import create_engine, inspect, pool, text
 from tests.browser import run_admin, running_server
 from tests.support import ROOT, fresh_database
 
+# Real processes: left out of `make test-fast` (see the e2e marker).
+pytestmark = pytest.mark.e2e
+
 PASSWORD = "release drill " + "q" * 12
 
 # Creates a table, adds a column, fills it for nobody, then adds a CHECK the existing

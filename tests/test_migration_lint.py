@@ -20,6 +20,9 @@ from alembic.script import ScriptDirectory
 
 from tests.support import ROOT
 
+# Real processes: left out of `make test-fast` (see the e2e marker).
+pytestmark = pytest.mark.e2e
+
 LINT = ROOT / "scripts" / "lint-migrations"
 # squawk's tty reporter colours its output and hyperlinks rule names even into a pipe.
 ANSI = re.compile(r"\x1b\[[0-9;]*m|\x1b\]8;;[^\x1b]*\x1b\\")

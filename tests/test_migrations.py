@@ -123,6 +123,7 @@ def test_exclusion_constraint_exists_on_postgresql(
     assert kind == "x"
 
 
+@pytest.mark.e2e
 def test_offline_sql_renders_postgresql() -> None:
     alembic_bin = Path(sys.executable).parent / "alembic"
     env = {**os.environ, "DATABASE_URL": "postgresql://x@localhost/x"}

@@ -153,6 +153,7 @@ def test_healthz_when_the_database_is_unreachable(
 # -- the real process ------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("revision", [OLDER_REVISION, "base"], ids=["older", "empty"])
 def test_serve_exits_when_behind(empty_db_url: str, revision: str) -> None:
     if revision != "base":
@@ -163,6 +164,7 @@ def test_serve_exits_when_behind(empty_db_url: str, revision: str) -> None:
     assert "Uvicorn running" not in result.stderr + result.stdout
 
 
+@pytest.mark.e2e
 def test_serve_at_head_answers_healthz(db_url: str, tmp_path: Path) -> None:
     with running_server(db_url, tmp_path) as server:
         status, body = get(server.url + "/healthz")

@@ -42,6 +42,9 @@ from tests.reliability.load import (
 )
 from tests.support import ARTIFACTS, ROOT, fresh_database, upgrade
 
+# Real processes: left out of `make test-fast` (see the e2e marker).
+pytestmark = pytest.mark.e2e
+
 THROTTLED_EMAIL = "throttled@example.com"
 
 
