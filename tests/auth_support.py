@@ -7,19 +7,23 @@ so these helpers add ``Origin: http://testserver``.
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from base64 import b64encode
+from typing import Any, cast
 
+from itsdangerous import TimestampSigner
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from admin_app.accounts import create_user
 from admin_app.auth import SESSION_COOKIE
-from models import AuditEntry, LoginFailure, User, Venue
+from models import AuditEntry, LoginFailure, User
+from tests.worlds import rows
+from tests.worlds.rows import PASSWORD as PASSWORD  # the one test password
 
 BASE = "http://testserver"
 SAME_ORIGIN = {"Origin": BASE}
-PASSWORD = "correct horse battery"
 
 
 def add_user(
@@ -31,27 +35,16 @@ def add_user(
     password: str | None = PASSWORD,
     active: bool = True,
 ) -> int:
-    """Commit a user (a superuser, venue staff, or neither) and return their id."""
-    with Session(engine) as session:
-        venue_id = None
-        if staff:
-            venue = Venue(name=f"Venue of {email}", city="Leeds", timezone="Europe/London")
-            session.add(venue)
-            session.flush()
-            venue_id = venue.id
-        user = create_user(
-            session,
-            email=email,
-            password=PASSWORD,
-            is_superuser=superuser,
-            venue_id=venue_id,
-            role="staff" if staff else None,
-        )
+    """Commit a user (a superuser, venue staff of a venue of their own, or neither) and
+    return their id; ``password=None`` makes one who cannot sign in."""
+    with rows.committed(engine) as session:
+        person = rows.user(session, email, superuser=superuser, active=active)
         if password is None:
-            user.password_hash = None
-        user.is_active = active
-        session.commit()
-        return user.id
+            person.password_hash = None
+        if staff:
+            own = rows.venue(session, f"Venue of {email}", city="Leeds", timezone="Europe/London")
+            rows.staff(session, own, person)
+        return person.id
 
 
 def post_login(
@@ -64,11 +57,42 @@ def post_login(
     return client.post("/admin/login", data=data, headers=SAME_ORIGIN, follow_redirects=False)
 
 
-def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> None:
-    """Sign ``client`` in, asserting it worked."""
+def sign_in_through_form(client: TestClient, email: str, password: str = PASSWORD) -> None:
+    """Sign ``client`` in with the real form (argon2 and all), asserting it worked."""
     response = post_login(client, email, password)
     assert response.status_code == 302, response.text
     assert SESSION_COOKIE in client.cookies
+
+
+def mint_session(client: TestClient, user_id: int) -> None:
+    """Give ``client`` the session cookie a sign-in of ``user_id`` would, without the form.
+
+    For tests where signing in is not the point: no password check, no throttle, no audit
+    entry. The cookie is signed exactly as the console's session middleware signs it
+    (Starlette's ``SessionMiddleware``: itsdangerous ``TimestampSigner`` over base64 JSON)
+    with the app's own secret key, so the app cannot tell it from a real one.
+    """
+    app = cast(Starlette, client.app)
+    with Session(app.state.engine) as session:
+        user = session.get(User, user_id)
+        assert user is not None, f"no user {user_id}"
+        payload = {"user_id": user.id, "session_version": user.session_version}
+    signer = TimestampSigner(str(app.state.settings.secret_key))
+    cookie = signer.sign(b64encode(json.dumps(payload).encode("utf-8"))).decode("utf-8")
+    # Stored under the domain the server's own Set-Cookie gets (the cookie jar files a
+    # dotless host such as "testserver" as "testserver.local"), so a later Set-Cookie from
+    # the app (sign-out, a re-issue) replaces this cookie instead of sitting beside it.
+    host = client.base_url.host
+    client.cookies.set(SESSION_COOKIE, cookie, domain=host if "." in host else f"{host}.local")
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> None:
+    """Sign ``client`` in as ``email`` (minted: see :func:`mint_session`)."""
+    app = cast(Starlette, client.app)
+    with Session(app.state.engine) as session:
+        user_id = session.scalar(select(User.id).where(User.email == email.strip().lower()))
+    assert user_id is not None, f"no user {email}"
+    mint_session(client, user_id)
 
 
 def is_signed_in(client: TestClient) -> bool:

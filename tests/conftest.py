@@ -1,6 +1,24 @@
-"""Fixtures: every database is built by `alembic upgrade head`, on SQLite and PostgreSQL."""
+"""Fixtures: every database is built by `alembic upgrade head`, on SQLite and PostgreSQL.
+
+What each test pays for (see STYLE.md 18):
+
+* databases: one per kind and per xdist worker, migrated once (``db_url``);
+* the app: built once per database (``app``); each test gets a fresh browser on it
+  (``client``: its own cookies), so nothing of one test's sign-in reaches the next;
+* rows: ``db_session`` tests run in one transaction that is rolled back; tests that commit
+  (through the app, or ``engine``) get the tables emptied afterwards, and only when
+  something is actually there;
+* passwords: hashed with argon2's cheapest parameters (``PASSWORD_HASHING=fast``), set
+  here for this process and every subprocess it starts; tests of hashing itself ask for
+  the production parameters explicitly.
+"""
 
 from __future__ import annotations
+
+import os
+
+# Before any settings are read; subprocesses (CLI, servers) inherit it.
+os.environ["PASSWORD_HASHING"] = "fast"
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -9,11 +27,13 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from admin_app import passwords
 from admin_app.app import create_app
 from admin_app.db import build_engine
-from admin_app.settings import Settings, load_settings
+from admin_app.settings import Settings
 from tests.browser import (
     CHROMIUM_ARGS,
     LiveServer,
@@ -21,7 +41,13 @@ from tests.browser import (
     run_admin,
     running_server,
 )
-from tests.support import CHROMIUM, fresh_database, upgrade
+from tests.support import (
+    CHROMIUM,
+    clear_tables,
+    fresh_database,
+    make_settings,
+    upgrade,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -32,6 +58,14 @@ DATABASES = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _fast_hashing() -> Iterator[None]:
+    """Every test starts with cheap hashing, whatever an app built by the last one chose."""
+    passwords.use_profile("fast")
+    yield
+    passwords.use_profile("fast")
+
+
 @pytest.fixture(scope="session", params=DATABASES)
 def db_kind(request: pytest.FixtureRequest) -> str:
     """Which database a test runs on: every database test runs on both."""
@@ -40,7 +74,7 @@ def db_kind(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def db_url(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database migrated to head once per session and kind."""
+    """A database migrated to head once per session (and xdist worker) and kind."""
     with fresh_database(db_kind, tmp_path_factory.mktemp(db_kind)) as url:
         upgrade(url)
         yield url
@@ -53,34 +87,37 @@ def empty_db_url(db_kind: str, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-def make_settings(database_url: str, **overrides: object) -> Settings:
-    """Development settings pointing at ``database_url``."""
-    env = {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret-key-" + "x" * 32}
-    env.update({key.upper(): str(value) for key, value in overrides.items()})
-    return load_settings(env)
-
-
-@pytest.fixture
-def settings(db_url: str) -> Settings:
-    """Settings for an app on the shared test database."""
+@pytest.fixture(scope="session")
+def shared_settings(db_url: str) -> Settings:
+    """Settings of the shared app on the shared test database."""
     return make_settings(db_url)
 
 
 @pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    """An engine on the shared test database; rows are cleared after each test."""
-    from tests.support import clear_tables
+def settings(shared_settings: Settings) -> Settings:
+    """Settings for an app on the shared test database."""
+    return shared_settings
 
-    engine = build_engine(settings)
+
+@pytest.fixture(scope="session")
+def shared_engine(shared_settings: Settings) -> Iterator[Engine]:
+    """One engine per test database for the tests' own reads and writes."""
+    engine = build_engine(shared_settings)
     yield engine
-    clear_tables(engine)
     engine.dispose()
 
 
 @pytest.fixture
-def db_session(engine: Engine) -> Iterator[Session]:
+def engine(shared_engine: Engine) -> Iterator[Engine]:
+    """The shared engine, for tests that commit: tables are emptied afterwards."""
+    yield shared_engine
+    clear_tables(shared_engine)
+
+
+@pytest.fixture
+def db_session(shared_engine: Engine) -> Iterator[Session]:
     """A session whose work is rolled back: commits inside it become savepoints."""
-    with engine.connect() as connection:
+    with shared_engine.connect() as connection:
         transaction = connection.begin()
         session = Session(bind=connection, join_transaction_mode="create_savepoint")
         try:
@@ -88,14 +125,29 @@ def db_session(engine: Engine) -> Iterator[Session]:
         finally:
             session.close()
             transaction.rollback()
+    # Nothing should have reached the tables; if a code path committed for real after all,
+    # the next test must still start empty.
+    clear_tables(shared_engine)
+
+
+@pytest.fixture(scope="session")
+def app(shared_settings: Settings) -> Iterator[Starlette]:
+    """The app on the shared test database, built and started (lifespan) once."""
+    application = create_app(shared_settings)
+    with TestClient(application):
+        yield application
 
 
 @pytest.fixture
-def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
-    """A TestClient on a real app (lifespan included) over the shared test database."""
-    app = create_app(settings)
-    with TestClient(app, base_url="http://testserver") as test_client:
-        yield test_client
+def client(app: Starlette, engine: Engine) -> Iterator[TestClient]:
+    """A fresh browser (no cookies) on the shared app; rows are cleared afterwards.
+
+    Not entered as a context manager: the app's lifespan ran once (``app``), and running
+    it per test would dispose of the app's connection pool after every test.
+    """
+    test_client = TestClient(app, base_url="http://testserver")
+    yield test_client
+    test_client.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,71 +23,11 @@ from admin_app.booking import (
     reject_application,
     withdraw_application,
 )
-from admin_app.scoping import Scope, load_scope
-from models import AuditEntry, Band, Event, EventApplication, User, Venue, VenueStaff
+from admin_app.scoping import Scope
+from models import AuditEntry, Event, EventApplication
+from tests.worlds.booking import NIGHT, Booking, build_booking
 
-# Sat 05 Dec 2026 19:00 UTC is 20:00 in Berlin (CET) and 14:00 in New York (EST).
-NIGHT = datetime(2026, 12, 5, 19, tzinfo=UTC)
 Decide = Callable[..., EventApplication]
-
-
-@dataclass
-class Booking:
-    """Two venues in two zones, two bands, a superuser and one staff member per venue."""
-
-    session: Session
-    berlin: Venue
-    newyork: Venue
-    band: Band
-    other_band: Band
-    root: Scope
-    staff_berlin: Scope
-    staff_newyork: Scope
-
-    def event(
-        self, title: str, venue: Venue, start: int = 0, hours: int = 3, status: str = "draft"
-    ) -> Event:
-        """An event ``start`` hours after NIGHT, lasting ``hours``."""
-        event = Event(
-            venue=venue,
-            title=title,
-            starts_at=NIGHT + timedelta(hours=start),
-            ends_at=NIGHT + timedelta(hours=start + hours),
-            status=status,
-            hold_rank=1 if status == "hold" else None,
-        )
-        self.session.add(event)
-        self.session.flush()
-        return event
-
-    def application(self, event: Event, band: Band | None = None, **kw: object) -> EventApplication:
-        """A band's application (pending unless told otherwise)."""
-        application = EventApplication(event=event, band=band or self.band, **kw)
-        self.session.add(application)
-        self.session.flush()
-        return application
-
-
-def build_booking(session: Session) -> Booking:
-    """Commit-free setup shared by the rolled-back and the committing tests."""
-    berlin = Venue(name="Lido", city="Berlin", timezone="Europe/Berlin")
-    newyork = Venue(name="Bowery", city="New York", timezone="America/New_York")
-    band, other_band = Band(name="The Testers"), Band(name="Second Band")
-    root = User(email="root@example.com", full_name="Root", is_superuser=True)
-    anna = User(email="anna@example.com", full_name="Anna")
-    ned = User(email="ned@example.com", full_name="Ned")
-    session.add_all([berlin, newyork, band, other_band, root, anna, ned])
-    session.add_all(
-        [
-            VenueStaff(venue=berlin, user=anna, role="staff"),
-            VenueStaff(venue=newyork, user=ned, role="manager"),
-        ]
-    )
-    session.flush()
-    scopes = [load_scope(session, user.id) for user in (root, anna, ned)]
-    assert all(scopes)
-    root_scope, anna_scope, ned_scope = (scope for scope in scopes if scope is not None)
-    return Booking(session, berlin, newyork, band, other_band, root_scope, anna_scope, ned_scope)
 
 
 @pytest.fixture

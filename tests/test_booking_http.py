@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from models import AuditEntry, Event, EventApplication
 from tests.auth_support import SAME_ORIGIN
-from tests.staff_support import ROOT, STAFF_A, World, row_state, seed_world, signed_in
+from tests.worlds.three_venues import ROOT, STAFF_A, World, row_state, seed_world, signed_in
 
 EVIL = {"Origin": "https://evil.example"}
 

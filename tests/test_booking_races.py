@@ -30,9 +30,8 @@ from admin_app.booking import (
 )
 from admin_app.scoping import Scope
 from models import Event, EventApplication, Venue
-from tests.console_views_support import post_form, sign_in_superuser
-from tests.test_booking import build_booking
-from tests.test_views_events import event_form
+from tests.console_views_support import event_form, post_form, sign_in_superuser
+from tests.worlds.booking import build_booking
 
 RACERS = 20
 T = TypeVar("T")

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from admin_app.pages._calendar_data import VENUE_PICKER_LIMIT, VENUE_SEARCH_LIMIT
 from models import BandAvailability, Event, EventApplication, Venue, VenueAvailability
 from tests.auth_support import sign_in
-from tests.calendar_http_support import (
+from tests.worlds.site import (
     MONTH,
     Site,
     add_event,

@@ -34,7 +34,7 @@ from models import (
     VenueAvailability,
     VenueOperatingHours,
 )
-from tests.calendar_support import (
+from tests.worlds.two_zones import (
     APRIL,
     BERLIN,
     NEW_YORK,

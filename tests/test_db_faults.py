@@ -28,7 +28,6 @@ from admin_app.errors import UNAVAILABLE_MESSAGE, is_database_unavailable
 from models import AuditEntry, Band
 from tests.auth_support import SAME_ORIGIN, post_login
 from tests.browser import run_admin, running_server
-from tests.conftest import make_settings
 from tests.console_views_support import delete, post_form, sign_in_superuser
 from tests.reliability.faults import (
     database_away,
@@ -37,7 +36,7 @@ from tests.reliability.faults import (
     terminate_backends,
     terminate_lock_waiters,
 )
-from tests.support import free_port, fresh_database, upgrade
+from tests.support import free_port, fresh_database, make_settings, upgrade
 
 POSTGRES_ONLY = pytest.mark.parametrize(
     "db_kind",

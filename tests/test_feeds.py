@@ -22,7 +22,7 @@ from admin_app.feed_tokens import (
 )
 from admin_app.scoping import ScopeError
 from models import AuditEntry, Venue
-from tests.calendar_support import BERLIN, NEW_YORK, World, at, build_world, counting
+from tests.worlds.two_zones import BERLIN, NEW_YORK, World, at, build_world, counting
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 TRICKY = "Bands, beers; and\nmore \\ backslashes"

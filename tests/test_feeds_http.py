@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from models import Band, Venue
 from tests.auth_support import sign_in
-from tests.calendar_http_support import (
+from tests.worlds.site import (
     NEW_YORK,
     Site,
     add_event,

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from models import VenueStaff
 from tests.auth_support import SAME_ORIGIN, add_user, sign_in
 from tests.console_views_support import audit_entries
-from tests.staff_support import MANAGER_A, ROOT, STAFF_AB, World, seed_world
+from tests.worlds.three_venues import MANAGER_A, ROOT, STAFF_AB, World, seed_world
 
 NEWCOMER = "new.drummer@example.com"
 NO_SUCH_USER = "No active user with that email; ask an administrator to create the account."

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from models import Event, EventApplication
 from tests.auth_support import SAME_ORIGIN
-from tests.staff_support import MANAGER_A, STAFF_A, World, row_state, seed_world, signed_in
+from tests.worlds.three_venues import MANAGER_A, STAFF_A, World, row_state, seed_world, signed_in
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -36,6 +36,8 @@ from models import (
     VenueOperatingHours,
     VenueStaff,
 )
+from tests.worlds import rows
+from tests.worlds.rows import utc
 
 ALL: frozenset[str] = frozenset(ACTIONS)
 READ: frozenset[str] = frozenset({"list", "view", "export"})
@@ -63,25 +65,22 @@ class World:
     users: dict[str, User]
 
 
-def _user(session: Session, name: str, **flags: bool) -> User:
-    user = User(email=f"{name}@example.com", full_name=name.title(), **flags)
-    session.add(user)
-    return user
-
-
 @pytest.fixture
 def world(db_session: Session) -> World:
     s = db_session
     users = {
-        name: _user(s, name)
-        for name in ("manager_a", "staff_a", "staff_ab", "nobody", "staff_c", "inactive")
+        name: rows.user(
+            s,
+            f"{name}@example.com",
+            password=None,
+            full_name=name.title(),
+            superuser=name == "root",
+        )
+        for name in ("manager_a", "staff_a", "staff_ab", "nobody", "staff_c", "inactive", "root")
     }
-    users["root"] = _user(s, "root", is_superuser=True)
     users["inactive"].is_active = False
-    venues = {k: Venue(name=f"Venue {k}", city="Berlin", timezone="UTC") for k in "ABC"}
-    band = Band(name="The Testers")
-    s.add_all([*venues.values(), band])
-    s.flush()
+    venues = {k: rows.venue(s, f"Venue {k}", city="Berlin", timezone="UTC") for k in "ABC"}
+    band = rows.band(s, "The Testers")
     roles = [
         ("manager_a", "A", "manager"),
         ("staff_a", "A", "staff"),
@@ -92,11 +91,13 @@ def world(db_session: Session) -> World:
     ]
     staff_rows: dict[str | None, Base] = {}
     for name, letter, role in roles:
-        row = VenueStaff(user=users[name], venue=venues[letter], role=role)
-        staff_rows.setdefault(letter, row)
-        s.add(row)
-    member = BandMember(band=band, user=users["nobody"])
-    rows: dict[type[Base], dict[str | None, Base]] = {
+        staff_rows.setdefault(letter, rows.staff(s, venues[letter], users[name], role))
+    member = rows.member(s, band, users["nobody"])
+    may_day = date(2026, 5, 1)
+    audit = AuditEntry(action="create", actor_email="root@example.com")
+    failure = LoginFailure(email="x@example.com")
+    s.add_all([audit, failure])
+    by_model: dict[type[Base], dict[str | None, Base]] = {
         Venue: {letter: venue for letter, venue in venues.items()},
         VenueStaff: staff_rows,
         VenueOperatingHours: {},
@@ -105,42 +106,28 @@ def world(db_session: Session) -> World:
         EventApplication: {},
         Band: {None: band},
         BandMember: {None: member},
-        BandAvailability: {
-            None: BandAvailability(band=band, date=date(2026, 5, 1), status="available")
-        },
-        BandMemberAvailability: {
-            None: BandMemberAvailability(
-                band_member=member, date=date(2026, 5, 1), status="available"
-            )
-        },
+        BandAvailability: {None: rows.band_day(s, band, may_day, "available")},
+        BandMemberAvailability: {None: rows.member_day(s, member, may_day, "available")},
         User: {None: users["nobody"]},
-        AuditEntry: {None: AuditEntry(action="create", actor_email="root@example.com")},
-        LoginFailure: {None: LoginFailure(email="x@example.com")},
+        AuditEntry: {None: audit},
+        LoginFailure: {None: failure},
     }
     for key, place in venues.items():
-        event = Event(
-            venue=place,
-            title=f"Show {key}",
-            starts_at=datetime(2026, 5, 1, 20, tzinfo=UTC),
-            ends_at=datetime(2026, 5, 1, 23, tzinfo=UTC),
+        show = rows.event(
+            s, place, utc(2026, 5, 1, 20), utc(2026, 5, 1, 23), title=f"Show {key}", status="draft"
         )
-        rows[VenueOperatingHours][key] = VenueOperatingHours(
-            venue=place, weekday=4, opens_at=time(18), closes_at=time(2)
-        )
-        rows[VenueAvailability][key] = VenueAvailability(
-            venue=place, date=date(2026, 5, 1), status="open"
-        )
-        rows[Event][key] = event
-        rows[EventApplication][key] = EventApplication(event=event, band=band)
-    s.add_all(row for by_venue in rows.values() for row in by_venue.values())
+        by_model[VenueOperatingHours][key] = rows.opening_hours(s, place, 4, opens=18, closes=2)
+        by_model[VenueAvailability][key] = rows.venue_day(s, place, may_day, "open")
+        by_model[Event][key] = show
+        by_model[EventApplication][key] = rows.application(s, show, band)
     s.flush()
     scopes: dict[str, Scope] = {}
     for name, person in users.items():
         scope = load_scope(s, person.id)
         if scope is not None:
             scopes[name] = scope
-    events = {key: event for key, event in rows[Event].items() if isinstance(event, Event) and key}
-    return World(venues=venues, events=events, rows=rows, scopes=scopes, users=users)
+    events = {key: show for key, show in by_model[Event].items() if isinstance(show, Event) and key}
+    return World(venues=venues, events=events, rows=by_model, scopes=scopes, users=users)
 
 
 # What each persona may do: per model, (actions on an own row, actions without a row).

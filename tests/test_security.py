@@ -30,6 +30,7 @@ from tests.auth_support import (
     load_user,
     post_login,
     sign_in,
+    sign_in_through_form,
 )
 
 EMAIL = "ops@example.com"
@@ -83,7 +84,7 @@ def test_success_resets_the_count(client: TestClient, engine: Engine) -> None:
     fail(client, MAX_FAILURES - 1)
     fail(client, 2, "other@example.com")
 
-    sign_in(client, EMAIL)
+    sign_in_through_form(client, EMAIL)
 
     assert failure_count(engine, EMAIL) == 0
     assert failure_count(engine, "other@example.com") == 2
@@ -137,7 +138,7 @@ def test_sign_ins_and_failures_are_audited(client: TestClient, engine: Engine) -
 
     post_login(client, " OPS@example.com", "not the password")
     post_login(client, "nobody@example.com", "whatever it is")
-    sign_in(client, EMAIL)
+    sign_in_through_form(client, EMAIL)
 
     assert audit_actions(engine) == [
         ("sign_in_failed", " OPS@example.com"),

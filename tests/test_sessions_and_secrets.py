@@ -20,8 +20,8 @@ from admin_app.app import create_app
 from admin_app.auth import SESSION_COOKIE, SESSION_MAX_AGE
 from admin_app.settings import Settings
 from tests.auth_support import PASSWORD, SAME_ORIGIN, add_user, load_user, post_login, sign_in
-from tests.conftest import make_settings
 from tests.console_views_support import post_form
+from tests.support import make_settings
 
 ADMIN = "ops@example.com"
 OTHER = "member@example.com"

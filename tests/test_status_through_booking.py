@@ -25,9 +25,9 @@ from tests.console_views_support import (
     count_rows,
     post_form,
     sign_in_superuser,
-    utc,
 )
-from tests.staff_support import row_state
+from tests.worlds.rows import utc
+from tests.worlds.three_venues import row_state
 
 DECISION_REFUSED = "Not changed here. A new application is pending."
 BUTTONS_HELP = "with the &#34;Accept&#34; / &#34;Reject&#34; buttons on the application&#39;s page"

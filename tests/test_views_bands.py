@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -16,12 +16,15 @@ from models import (
     BandAvailability,
     BandMember,
     BandMemberAvailability,
-    Event,
-    EventApplication,
-    User,
-    Venue,
 )
-from tests.test_views_people import assert_same_statement_count, delete, post_form, sign_in
+from tests.console_views_support import (
+    assert_same_statement_count,
+    delete,
+    post_form,
+    sign_in_superuser,
+)
+from tests.worlds import rows
+from tests.worlds.rows import utc
 
 
 @dataclass(frozen=True)
@@ -42,34 +45,27 @@ class Seed:
 
 def seed(engine: Engine) -> Seed:
     """Two bands (one with two members), availability days and one application."""
-    with Session(engine) as session:
-        alice = User(email="alice@example.com", full_name="Alice Archer")
-        bob = User(email="bob@example.com", full_name="Bob Baker")
-        owls = Band(name="The Owls", genre="Folk", city="Bergen")
-        trains = Band(name="Night Trains", genre="Rock", city="Oslo")
-        alice_owls = BandMember(band=owls, user=alice, instrument="fiddle")
-        bob_owls = BandMember(band=owls, user=bob, instrument="bass")
-        alice_trains = BandMember(band=trains, user=alice, instrument="vocals")
-        owls_may = BandAvailability(band=owls, date=date(2030, 5, 1), status="available")
-        alice_may = BandMemberAvailability(
-            band_member=alice_owls, date=date(2030, 5, 1), status="available", note="free"
+    may, june = date(2030, 5, 1), date(2030, 6, 1)
+    with rows.committed(engine) as session:
+        alice = rows.user(session, "alice@example.com", password=None, full_name="Alice Archer")
+        bob = rows.user(session, "bob@example.com", password=None, full_name="Bob Baker")
+        owls = rows.band(session, "The Owls", genre="Folk", city="Bergen")
+        trains = rows.band(session, "Night Trains", genre="Rock", city="Oslo")
+        alice_owls = rows.member(session, owls, alice, "fiddle")
+        bob_owls = rows.member(session, owls, bob, "bass")
+        alice_trains = rows.member(session, trains, alice, "vocals")
+        owls_may = rows.band_day(session, owls, may, "available")
+        alice_may = rows.member_day(session, alice_owls, may, "available", note="free")
+        venue = rows.venue(session, "Blue Room", city="Oslo", timezone="Europe/Oslo")
+        gala = rows.event(
+            session, venue, utc(2030, 5, 1, 18), utc(2030, 5, 1, 22), title="Spring Gala"
         )
-        venue = Venue(name="Blue Room", city="Oslo", timezone="Europe/Oslo")
-        event = Event(
-            venue=venue,
-            title="Spring Gala",
-            starts_at=datetime(2030, 5, 1, 18, tzinfo=UTC),
-            ends_at=datetime(2030, 5, 1, 22, tzinfo=UTC),
-        )
-        application = EventApplication(event=event, band=owls)
-        session.add_all([bob_owls, alice_trains, owls_may, alice_may, application])
-        session.add(BandAvailability(band=owls, date=date(2030, 6, 1), status="unavailable"))
-        session.add(BandAvailability(band=trains, date=date(2030, 5, 15), status="tentative"))
-        bob_may = {"date": date(2030, 5, 2), "status": "unavailable"}
-        session.add(BandMemberAvailability(band_member=bob_owls, **bob_may))
-        session.commit()
-        rows = (alice, bob, owls, trains, alice_owls, bob_owls, alice_trains, owls_may, alice_may)
-        return Seed(*(row.id for row in (*rows, application)))
+        application = rows.application(session, gala, owls)
+        rows.band_day(session, owls, june, "unavailable")
+        rows.band_day(session, trains, date(2030, 5, 15), "tentative")
+        rows.member_day(session, bob_owls, date(2030, 5, 2), "unavailable")
+        made = (alice, bob, owls, trains, alice_owls, bob_owls, alice_trains, owls_may, alice_may)
+        return Seed(*(row.id for row in (*made, application)))
 
 
 def count(engine: Engine, model: type) -> int:
@@ -96,7 +92,7 @@ def assert_pickers_search_as_you_type(client: TestClient, identity: str, pickers
 @pytest.fixture
 def data(client: TestClient, engine: Engine) -> Seed:
     """A signed-in superuser and the seed rows."""
-    sign_in(client, engine)
+    sign_in_superuser(client, engine)
     return seed(engine)
 
 
@@ -372,15 +368,15 @@ def test_member_availability_create_duplicate_edit_delete(
 
 def add_many(engine: Engine, bands: int) -> None:
     """``bands`` bands with a member, a band day and a member day each."""
-    with Session(engine) as session:
+    day = date(2030, 1, 1)
+    with rows.committed(engine) as session:
         for i in range(bands):
-            user = User(email=f"player{i:02d}@example.com", full_name=f"Player {i:02d}")
-            band = Band(name=f"Band {i:02d}", genre="Jazz", city="Oslo")
-            member = BandMember(band=band, user=user, instrument="sax")
-            day = {"date": date(2030, 1, 1), "status": "available"}
-            session.add(BandAvailability(band=band, **day))
-            session.add(BandMemberAvailability(band_member=member, **day))
-        session.commit()
+            player = rows.user(
+                session, f"player{i:02d}@example.com", password=None, full_name=f"Player {i:02d}"
+            )
+            band = rows.band(session, f"Band {i:02d}", genre="Jazz", city="Oslo")
+            rows.band_day(session, band, day, "available")
+            rows.member_day(session, rows.member(session, band, player, "sax"), day, "available")
 
 
 @pytest.mark.parametrize(
@@ -389,6 +385,6 @@ def add_many(engine: Engine, bands: int) -> None:
 def test_list_statement_count_does_not_grow_with_page_size(
     client: TestClient, engine: Engine, identity: str
 ) -> None:
-    sign_in(client, engine)
+    sign_in_superuser(client, engine)
     add_many(engine, 30)
     assert_same_statement_count(client, f"/admin/{identity}/list")

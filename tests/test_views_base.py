@@ -33,8 +33,8 @@ from tests.console_views_support import (
     list_statement_count,
     post_form,
     sign_in_superuser,
-    utc,
 )
+from tests.worlds.rows import utc
 
 MY_VIEWS = [
     "venue",

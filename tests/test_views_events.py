@@ -22,24 +22,12 @@ from tests.console_views_support import (
     audit_entries,
     count_rows,
     delete,
+    event_form,
     export_rows,
     post_form,
     sign_in_superuser,
-    utc,
 )
-
-
-def event_form(venue_id: int, **overrides: str) -> dict[str, str]:
-    """A valid event form (a confirmed show 20:00-23:00 local), with ``overrides``."""
-    return {
-        "venue": str(venue_id),
-        "title": "Night show",
-        "description": "",
-        "starts_at": "2026-12-12T20:00",
-        "ends_at": "2026-12-12T23:00",
-        "status": "confirmed",
-        "hold_rank": "",
-    } | overrides
+from tests.worlds.rows import utc
 
 
 def stored_event(engine: Engine) -> Event:

@@ -2,84 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, cast
-
 import pytest
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
-from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from admin_app.accounts import create_user
 from admin_app.passwords import verify_password
 from models import Band, BandMember, User, Venue, VenueStaff
+from tests.auth_support import PASSWORD, post_login
+from tests.console_views_support import (
+    ADMIN_EMAIL,
+    assert_same_statement_count,
+    delete,
+    post_form,
+    sign_in_superuser,
+)
 
-ORIGIN = {"Origin": "http://testserver"}
-ADMIN_EMAIL = "ops@example.com"
-ADMIN_PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a much better passphrase"
-
-
-def sign_in(client: TestClient, engine: Engine, email: str = ADMIN_EMAIL) -> int:
-    """Create a superuser (committed) and sign ``client`` in as them; return their id."""
-    with Session(engine) as session:
-        user = create_user(
-            session, email=email, password=ADMIN_PASSWORD, full_name="Ops", is_superuser=True
-        )
-        session.commit()
-        user_id = user.id
-    response = post_login(client, email, ADMIN_PASSWORD)
-    assert response.status_code == 302
-    return user_id
-
-
-def post_login(client: TestClient, email: str, password: str) -> Any:
-    """POST the sign-in form without following the redirect."""
-    return client.post(
-        "/admin/login",
-        data={"username": email, "password": password},
-        headers=ORIGIN,
-        follow_redirects=False,
-    )
-
-
-def post_form(client: TestClient, url: str, data: dict[str, str]) -> Any:
-    """POST a console form the way the browser does (same-origin, Save button)."""
-    return client.post(url, data={**data, "save": "Save"}, headers=ORIGIN, follow_redirects=False)
-
-
-def delete(client: TestClient, identity: str, pk: int) -> Any:
-    """The list page's delete request."""
-    return client.delete(f"/admin/{identity}/delete?pks={pk}", headers=ORIGIN)
-
-
-@contextmanager
-def count_statements(client: TestClient) -> Iterator[list[str]]:
-    """Collect every SQL statement the app's engine sends while the block runs."""
-    engine = cast(Starlette, client.app).state.engine
-    statements: list[str] = []
-
-    def before(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-
-
-def assert_same_statement_count(client: TestClient, url: str) -> None:
-    """A list page costs as many statements at 10 rows as at 100 (no N+1)."""
-    counts = []
-    for size in (10, 100):
-        with count_statements(client) as statements:
-            response = client.get(url, params={"pageSize": size})
-        assert response.status_code == 200
-        counts.append(len(statements))
-    assert counts[0] == counts[1], counts
 
 
 def assert_no_password_hash(text: str) -> None:
@@ -111,7 +51,7 @@ def get_user(engine: Engine, email: str) -> User | None:
 
 
 def test_list_search_sort_and_filter(client: TestClient, engine: Engine) -> None:
-    sign_in(client, engine)
+    sign_in_superuser(client, engine)
     with Session(engine) as session:
         session.add_all(
             [
@@ -146,7 +86,7 @@ def test_list_search_sort_and_filter(client: TestClient, engine: Engine) -> None
 
 
 def test_detail_links_memberships_and_venue_roles(client: TestClient, engine: Engine) -> None:
-    admin_id = sign_in(client, engine)
+    admin_id = sign_in_superuser(client, engine)
     with Session(engine) as session:
         band = Band(name="The <Loud> Ones")
         venue = Venue(name="Blue Room", city="Oslo", timezone="Europe/Oslo")
@@ -166,7 +106,7 @@ def test_detail_links_memberships_and_venue_roles(client: TestClient, engine: En
 
 
 def test_create_normalises_email_and_hashes_password(client: TestClient, engine: Engine) -> None:
-    sign_in(client, engine)
+    sign_in_superuser(client, engine)
     form = client.get("/admin/user/create")
     assert form.status_code == 200
     assert 'name="password_confirm"' in form.text
@@ -208,7 +148,7 @@ def test_create_normalises_email_and_hashes_password(client: TestClient, engine:
 def test_create_rejects_bad_input(
     client: TestClient, engine: Engine, changes: dict[str, str], message: str
 ) -> None:
-    sign_in(client, engine)
+    sign_in_superuser(client, engine)
     data = {
         "email": "someone@example.com",
         "full_name": "Someone",
@@ -226,16 +166,16 @@ def test_create_rejects_bad_input(
 def test_edit_password_ends_other_sessions_and_new_password_works(
     client: TestClient, engine: Engine
 ) -> None:
-    sign_in(client, engine)
+    sign_in_superuser(client, engine)
     with Session(engine) as session:
         target = create_user(
-            session, email="dana@example.com", password=ADMIN_PASSWORD, is_superuser=True
+            session, email="dana@example.com", password=PASSWORD, is_superuser=True
         )
         session.commit()
         target_id = target.id
     # Dana is signed in elsewhere; changing her password must end that session.
     elsewhere = TestClient(client.app, base_url="http://testserver")
-    assert post_login(elsewhere, "dana@example.com", ADMIN_PASSWORD).status_code == 302
+    assert post_login(elsewhere, "dana@example.com", PASSWORD).status_code == 302
     assert elsewhere.get("/admin/user/list", follow_redirects=False).status_code == 200
 
     response = post_form(
@@ -257,12 +197,12 @@ def test_edit_password_ends_other_sessions_and_new_password_works(
     assert verify_password(user.password_hash, NEW_PASSWORD)
 
     assert elsewhere.get("/admin/user/list", follow_redirects=False).status_code == 302
-    assert post_login(elsewhere, "dana@example.com", ADMIN_PASSWORD).status_code == 400
+    assert post_login(elsewhere, "dana@example.com", PASSWORD).status_code == 400
     assert post_login(elsewhere, "dana@example.com", NEW_PASSWORD).status_code == 302
 
 
 def test_edit_with_blank_password_keeps_it(client: TestClient, engine: Engine) -> None:
-    sign_in(client, engine)
+    sign_in_superuser(client, engine)
     (user_id,) = add_people(engine, 1)
     edit_page = client.get(f"/admin/user/edit/{user_id}")
     assert edit_page.status_code == 200
@@ -282,7 +222,7 @@ def test_edit_with_blank_password_keeps_it(client: TestClient, engine: Engine) -
 
 
 def test_edit_rejects_weak_new_password(client: TestClient, engine: Engine) -> None:
-    sign_in(client, engine)
+    sign_in_superuser(client, engine)
     (user_id,) = add_people(engine, 1)
     response = post_form(
         client,
@@ -304,7 +244,7 @@ def test_edit_rejects_weak_new_password(client: TestClient, engine: Engine) -> N
 
 
 def test_deactivating_bumps_session_version(client: TestClient, engine: Engine) -> None:
-    sign_in(client, engine)
+    sign_in_superuser(client, engine)
     (user_id,) = add_people(engine, 1)
     response = post_form(
         client,
@@ -319,7 +259,7 @@ def test_deactivating_bumps_session_version(client: TestClient, engine: Engine) 
 
 
 def test_own_password_change_keeps_this_session(client: TestClient, engine: Engine) -> None:
-    admin_id = sign_in(client, engine)
+    admin_id = sign_in_superuser(client, engine)
     own = {"email": ADMIN_EMAIL, "full_name": "Ops", "is_active": "y", "is_superuser": "y"}
     response = post_form(
         client,
@@ -339,7 +279,7 @@ def test_own_password_change_keeps_this_session(client: TestClient, engine: Engi
 
 
 def test_delete(client: TestClient, engine: Engine) -> None:
-    sign_in(client, engine)
+    sign_in_superuser(client, engine)
     (user_id,) = add_people(engine, 1)
     assert delete(client, "user", user_id).status_code == 200
     assert get_user(engine, "person00@example.com") is None
@@ -347,7 +287,7 @@ def test_delete(client: TestClient, engine: Engine) -> None:
 
 
 def test_csv_export_never_contains_the_password(client: TestClient, engine: Engine) -> None:
-    sign_in(client, engine)
+    sign_in_superuser(client, engine)
     add_people(engine, 2)
     response = client.get("/admin/user/export/csv")
     assert response.status_code == 200
@@ -366,6 +306,6 @@ def test_csv_export_never_contains_the_password(client: TestClient, engine: Engi
 def test_list_statement_count_does_not_grow_with_page_size(
     client: TestClient, engine: Engine
 ) -> None:
-    sign_in(client, engine)
+    sign_in_superuser(client, engine)
     add_people(engine, 30)
     assert_same_statement_count(client, "/admin/user/list")

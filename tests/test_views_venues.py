@@ -20,8 +20,8 @@ from tests.console_views_support import (
     export_rows,
     post_form,
     sign_in_superuser,
-    utc,
 )
+from tests.worlds.rows import utc
 
 
 def rows_in(html: str, *names: str) -> list[str]:

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from models import Band, Base, Event, EventApplication, Venue
 from tests.auth_support import SAME_ORIGIN
-from tests.staff_support import ROOT, STAFF_A, World, row_state, seed_world, signed_in
+from tests.worlds.three_venues import ROOT, STAFF_A, World, row_state, seed_world, signed_in
 
 SCRIPT = "<script>alert(1)</script>"
 BREAKOUT = '"><img src=x onerror=alert(1)>'

@@ -29,8 +29,9 @@ from models import (
     VenueStaff,
 )
 from tests.auth_support import PASSWORD
-from tests.console_views_support import add_event, add_venue, utc
+from tests.console_views_support import add_event, add_venue
 from tests.support import ARTIFACTS
+from tests.worlds.rows import utc
 
 # Buttons are not data. Hidden inputs (the optimistic-locking ``version``) are left out:
 # the page cannot show an error for a field it does not show, so a tampered one gets a

@@ -18,17 +18,10 @@ from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from admin_app.accounts import create_user
 from admin_app.localtime import to_utc
-from models import (
-    AuditEntry,
-    Band,
-    Event,
-    EventApplication,
-    Venue,
-    VenueOperatingHours,
-)
-from tests.auth_support import PASSWORD, SAME_ORIGIN
+from models import AuditEntry
+from tests.auth_support import SAME_ORIGIN
+from tests.worlds import rows
 
 BERLIN, NEW_YORK = "Europe/Berlin", "America/New_York"
 # A month safely in the future: its dates are never "past" for matching and holds.
@@ -56,27 +49,20 @@ def at(zone: str, day: date, hour: int) -> datetime:
 
 def build_site(engine: Engine) -> Site:
     """Commit the venues, band and users; return their ids."""
-    with Session(engine) as session:
-        venue_a = Venue(name="Alpha Hall", city="Berlin", timezone=BERLIN)
-        venue_b = Venue(name="Bravo Room", city="New York", timezone=NEW_YORK)
-        band = Band(name="The Commas", city="Leipzig", genre="indie")
-        session.add_all([venue_a, venue_b, band])
-        session.flush()
+    with rows.committed(engine) as session:
+        venue_a = rows.venue(session, "Alpha Hall", city="Berlin", timezone=BERLIN)
+        venue_b = rows.venue(session, "Bravo Room", city="New York", timezone=NEW_YORK)
+        band = rows.band(session, "The Commas", city="Leipzig", genre="indie")
         for weekday in range(7):
-            session.add(
-                VenueOperatingHours(
-                    venue_id=venue_a.id, weekday=weekday, opens_at=time(20), closes_at=time(23)
-                )
-            )
-        create_user(session, email="root@example.com", password=PASSWORD, is_superuser=True)
-        for email, venue_id, role in (
-            ("manager-a@example.com", venue_a.id, "manager"),
-            ("staff-a@example.com", venue_a.id, "staff"),
-            ("staff-b@example.com", venue_b.id, "staff"),
+            rows.opening_hours(session, venue_a, weekday)
+        rows.user(session, "root@example.com", superuser=True)
+        for email, venue, role in (
+            ("manager-a@example.com", venue_a, "manager"),
+            ("staff-a@example.com", venue_a, "staff"),
+            ("staff-b@example.com", venue_b, "staff"),
         ):
-            create_user(session, email=email, password=PASSWORD, venue_id=venue_id, role=role)
-        session.commit()
-        return Site(venue_a.id, venue_b.id, band.id)
+            rows.staff(session, venue, rows.user(session, email), role)
+    return Site(venue_a.id, venue_b.id, band.id)
 
 
 def add_event(
@@ -93,46 +79,34 @@ def add_event(
     application: str = "pending",
 ) -> int:
     """Commit a two-hour event (and the band's application to it, when given)."""
-    with Session(engine) as session:
-        event_row = Event(
-            venue_id=venue_id,
+    starts_at = at(zone, day, hour)
+    with rows.committed(engine) as session:
+        show = rows.event(
+            session,
+            venue_id,
+            starts_at,
+            starts_at + timedelta(hours=2),
             title=title,
-            starts_at=at(zone, day, hour),
-            ends_at=at(zone, day, hour) + timedelta(hours=2),
             status=status,
-            hold_rank=hold_rank if status == "hold" else None,
+            hold_rank=hold_rank,
         )
-        session.add(event_row)
-        session.flush()
         if band_id is not None:
-            decided = None if application == "pending" else event_row.starts_at
-            session.add(
-                EventApplication(
-                    event_id=event_row.id, band_id=band_id, status=application, decided_at=decided
-                )
-            )
-        session.commit()
-        return event_row.id
+            decided = None if application == "pending" else starts_at
+            rows.application(session, show, band_id, application, decided_at=decided)
+    return show.id
 
 
 def fill_month(engine: Engine, venue_id: int, band_id: int, count: int, start: int = 0) -> None:
     """Commit confirmed events ``start``.. ``start + count - 1`` of MONTH at the venue, three
     a night, each with the band's pending application (rows of every kind to show)."""
-    with Session(engine) as session:
+    with rows.committed(engine) as session:
         for n in range(start, start + count):
             day, slot = FIRST + timedelta(days=n // 3), n % 3
             starts_at = at(BERLIN, day, 9 + 4 * slot)
-            event_row = Event(
-                venue_id=venue_id,
-                title=f"Show {n}",
-                starts_at=starts_at,
-                ends_at=starts_at + timedelta(hours=2),
-                status="confirmed",
+            show = rows.event(
+                session, venue_id, starts_at, starts_at + timedelta(hours=2), title=f"Show {n}"
             )
-            session.add(event_row)
-            session.flush()
-            session.add(EventApplication(event_id=event_row.id, band_id=band_id, status="pending"))
-        session.commit()
+            rows.application(session, show, band_id)
 
 
 def post(client: TestClient, url: str, data: dict[str, str] | None = None) -> Any:

@@ -10,29 +10,16 @@ engine; :func:`tests.support.clear_tables` removes them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine, inspect
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
-from admin_app.accounts import create_user
-from models import (
-    AuditEntry,
-    Band,
-    BandAvailability,
-    BandMember,
-    BandMemberAvailability,
-    Base,
-    Event,
-    EventApplication,
-    Venue,
-    VenueAvailability,
-    VenueOperatingHours,
-    VenueStaff,
-)
-from tests.auth_support import PASSWORD, sign_in
+from models import AuditEntry, Base
+from tests.auth_support import sign_in
+from tests.worlds import rows
 
 ROOT = "root@example.com"
 MANAGER_A = "manager.a@example.com"
@@ -87,33 +74,21 @@ class World:
         return {"": single[identity]}
 
 
-def _user(session: Session, email: str, *, superuser: bool = False) -> int:
-    user = create_user(
-        session,
-        email=email,
-        password=PASSWORD,
-        full_name=email.split("@")[0],
-        is_superuser=superuser,
-    )
-    session.flush()
-    return user.id
-
-
 def seed_world(engine: Engine) -> World:
     """Commit the three venues, their people and their bookings; return their ids."""
     world = World()
-    with Session(engine) as session:
+    with rows.committed(engine) as session:
         for key, name in VENUE_NAMES.items():
-            venue = Venue(name=name, city=f"{name} City", timezone="Europe/Berlin")
-            session.add(venue)
-            session.flush()
-            world.venues[key] = venue.id
-        world.users["superuser"] = _user(session, ROOT, superuser=True)
-        for role, email in [("manager_a", MANAGER_A), ("staff_a", STAFF_A)]:
-            world.users[role] = _user(session, email)
-        world.users["staff_ab"] = _user(session, STAFF_AB)
-        world.users["nobody"] = _user(session, NOBODY)
-        world.users["clerk_c"] = _user(session, GAMMA_CLERK)
+            world.venues[key] = rows.venue(session, name).id
+        world.users["superuser"] = rows.user(session, ROOT, superuser=True).id
+        for role, email in [
+            ("manager_a", MANAGER_A),
+            ("staff_a", STAFF_A),
+            ("staff_ab", STAFF_AB),
+            ("nobody", NOBODY),
+            ("clerk_c", GAMMA_CLERK),
+        ]:
+            world.users[role] = rows.user(session, email).id
         people = [
             ("A", "manager_a", "manager"),
             ("A", "staff_a", "staff"),
@@ -122,51 +97,31 @@ def seed_world(engine: Engine) -> World:
             ("C", "clerk_c", "staff"),
         ]
         for key, person, role in people:
-            row = VenueStaff(venue_id=world.venues[key], user_id=world.users[person], role=role)
-            session.add(row)
-            session.flush()
+            row = rows.staff(session, world.venues[key], world.users[person], role)
             world.staff.setdefault(key, row.id)
-        band = Band(name="The Testers")
-        session.add(band)
-        session.flush()
-        spare = Band(name="The Spares")
-        session.add(spare)
-        session.flush()
-        world.band, world.spare_band = band.id, spare.id
-        member = BandMember(band_id=band.id, user_id=world.users["nobody"], instrument="drums")
-        session.add(member)
-        session.flush()
-        world.band_member = member.id
-        band_day = BandAvailability(band_id=band.id, date=date(2026, 12, 1), status="available")
-        member_day = BandMemberAvailability(
-            band_member_id=member.id, date=date(2026, 12, 1), status="tentative"
-        )
-        session.add_all([band_day, member_day])
+        world.band = rows.band(session, "The Testers").id
+        world.spare_band = rows.band(session, "The Spares").id
+        world.band_member = rows.member(session, world.band, world.users["nobody"], "drums").id
+        world.band_day = rows.band_day(session, world.band, date(2026, 12, 1)).id
+        world.member_day = rows.member_day(
+            session, world.band_member, date(2026, 12, 1), "tentative"
+        ).id
         for day, (key, venue_id) in enumerate(world.venues.items(), start=10):
             name = VENUE_NAMES[key].split()[0]
-            hours = VenueOperatingHours(
-                venue_id=venue_id, weekday=4, opens_at=time(18), closes_at=time(23)
-            )
-            marked = VenueAvailability(venue_id=venue_id, date=date(2026, 12, day), status="open")
-            event = Event(
-                venue_id=venue_id,
+            world.hours[key] = rows.opening_hours(session, venue_id, weekday=4, opens=18).id
+            world.days[key] = rows.venue_day(session, venue_id, date(2026, 12, day)).id
+            world.events[key] = rows.event(
+                session,
+                venue_id,
+                rows.utc(2026, 12, day, 19),
+                rows.utc(2026, 12, day, 22),
                 title=f"{name} Gig",
-                starts_at=datetime(2026, 12, day, 19, tzinfo=UTC),
-                ends_at=datetime(2026, 12, day, 22, tzinfo=UTC),
                 status="draft",
-            )
-            session.add_all([hours, marked, event])
-            session.flush()
-            application = EventApplication(event_id=event.id, band_id=band.id, status="pending")
-            session.add(application)
-            session.flush()
-            world.hours[key], world.days[key] = hours.id, marked.id
-            world.events[key], world.applications[key] = event.id, application.id
-        session.flush()
-        world.band_day, world.member_day = band_day.id, member_day.id
+            ).id
+            world.applications[key] = rows.application(session, world.events[key], world.band).id
         entry = AuditEntry(action="seed", actor_email=ROOT, object_type="Venue", object_id="1")
         session.add(entry)
-        session.commit()
+        session.flush()
         world.audit_entry = entry.id
     return world
 

@@ -1,4 +1,7 @@
-"""Test data for the calendar and feed tests: two venues in two zones, a band, two users."""
+"""Two venues in two zones, a band and two users, in a rolled-back session.
+
+For the calendar, matching, feed and booking-rule tests that run inside ``db_session``.
+"""
 
 from __future__ import annotations
 
@@ -14,19 +17,8 @@ from sqlalchemy.orm import Session
 from admin_app.calendars import Month
 from admin_app.localtime import to_utc
 from admin_app.scoping import Scope, load_scope
-from models import (
-    Band,
-    BandAvailability,
-    BandMember,
-    BandMemberAvailability,
-    Event,
-    EventApplication,
-    User,
-    Venue,
-    VenueAvailability,
-    VenueOperatingHours,
-    VenueStaff,
-)
+from models import Band, BandMember, Event, Venue
+from tests.worlds import rows
 
 BERLIN, NEW_YORK = "Europe/Berlin", "America/New_York"
 APRIL = Month(2026, 4)
@@ -63,47 +55,29 @@ class World:
         title: str = "Show",
         **kw: Any,
     ) -> Event:
-        rank = kw.pop("hold_rank", 1 if status == "hold" else None)
-        event = Event(
-            venue=venue,
-            title=title,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            status=status,
-            hold_rank=rank,
-            **kw,
-        )
-        self.add(event)
-        return event
+        return rows.event(self.session, venue, starts_at, ends_at, title=title, status=status, **kw)
 
     def apply(self, event: Event, band: Band | None = None, status: str = "pending") -> None:
         decided = None if status == "pending" else NOW
-        self.add(
-            EventApplication(event=event, band=band or self.band, status=status, decided_at=decided)
-        )
+        rows.application(self.session, event, band or self.band, status, decided_at=decided)
 
     def member(self, name: str) -> BandMember:
-        user = User(email=f"{name.lower()}@example.com", full_name=name)
-        member = BandMember(band=self.band, user=user)
-        self.add(user, member)
-        return member
+        person = rows.user(
+            self.session, f"{name.lower()}@example.com", password=None, full_name=name
+        )
+        return rows.member(self.session, self.band, person)
 
 
 def build_world(db_session: Session) -> World:
     """The :class:`World`, flushed into ``db_session`` (rolled back after the test)."""
-    root = User(email="ops@example.com", full_name="Ops", is_superuser=True)
-    clerk = User(email="clerk@example.com", full_name="Clerk")
-    lido = Venue(name="Lido", city="Berlin", timezone=BERLIN)
-    bowery = Venue(name="Bowery", city="New York", timezone=NEW_YORK)
-    band = Band(name="The Commas")
-    db_session.add_all(
-        [root, clerk, lido, bowery, band, VenueStaff(venue=lido, user=clerk, role="staff")]
-    )
+    root = rows.user(db_session, "ops@example.com", password=None, full_name="Ops", superuser=True)
+    clerk = rows.user(db_session, "clerk@example.com", password=None, full_name="Clerk")
+    lido = rows.venue(db_session, "Lido", city="Berlin", timezone=BERLIN)
+    bowery = rows.venue(db_session, "Bowery", city="New York", timezone=NEW_YORK)
+    band = rows.band(db_session, "The Commas")
+    rows.staff(db_session, lido, clerk)
     for weekday in range(1, 6):
-        db_session.add(
-            VenueOperatingHours(venue=lido, weekday=weekday, opens_at=time(20), closes_at=time(23))
-        )
-    db_session.flush()
+        rows.opening_hours(db_session, lido, weekday)
     root_scope, staff_scope = load_scope(db_session, root.id), load_scope(db_session, clerk.id)
     assert root_scope is not None
     assert staff_scope is not None
@@ -129,15 +103,14 @@ def counting(session: Session) -> Iterator[Callable[[], int]]:
 def mark_april(world: World) -> None:
     """April at the Lido for The Commas: every reason a date can match or not, once."""
     ana = world.member("Ana")
-    world.add(
-        VenueAvailability(venue=world.lido, date=date(2026, 4, 8), status="closed"),
-        VenueAvailability(venue=world.lido, date=date(2026, 4, 22), status="open"),
-        VenueAvailability(venue=world.lido, date=date(2026, 4, 24), status="open"),
-        BandAvailability(band=world.band, date=date(2026, 4, 24), status="available"),
-        BandAvailability(band=world.band, date=date(2026, 4, 25), status="available"),
-        BandAvailability(band=world.band, date=date(2026, 4, 21), status="tentative"),
-        BandMemberAvailability(band_member=ana, date=date(2026, 4, 14), status="unavailable"),
-    )
+    session, lido, band = world.session, world.lido, world.band
+    rows.venue_day(session, lido, date(2026, 4, 8), "closed")
+    rows.venue_day(session, lido, date(2026, 4, 22), "open")
+    rows.venue_day(session, lido, date(2026, 4, 24), "open")
+    rows.band_day(session, band, date(2026, 4, 24), "available")
+    rows.band_day(session, band, date(2026, 4, 25), "available")
+    rows.band_day(session, band, date(2026, 4, 21), "tentative")
+    rows.member_day(session, ana, date(2026, 4, 14), "unavailable")
     world.event(world.lido, at(BERLIN, 2026, 4, 9, 20), at(BERLIN, 2026, 4, 9, 23))
     world.event(world.lido, at(BERLIN, 2026, 4, 10, 20), at(BERLIN, 2026, 4, 10, 23), "hold")
     # Booked in New York on the 15th (already the 16th in Berlin): only the 15th is lost.
