@@ -58,11 +58,6 @@ def use_profile(profile: HashingProfile) -> None:
     _hasher = HASHERS[profile]
 
 
-def current_hasher() -> PasswordHasher:
-    """The hasher new passwords get in this process."""
-    return _hasher
-
-
 def hash_password(password: str) -> str:
     """Return an argon2id hash of ``password``."""
     with _HASH_SLOTS:

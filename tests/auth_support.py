@@ -38,12 +38,19 @@ def add_user(
     """Commit a user (a superuser, venue staff of a venue of their own, or neither) and
     return their id; ``password=None`` makes one who cannot sign in."""
     with rows.committed(engine) as session:
-        person = rows.user(session, email, superuser=superuser, active=active)
-        if password is None:
-            person.password_hash = None
+        own = None
         if staff:
             own = rows.venue(session, f"Venue of {email}", city="Leeds", timezone="Europe/London")
-            rows.staff(session, own, person)
+        person = rows.user(
+            session,
+            email,
+            superuser=superuser,
+            active=active,
+            venue=own,
+            role="staff" if staff else None,
+        )
+        if password is None:
+            person.password_hash = None
         return person.id
 
 

@@ -90,17 +90,28 @@ def user(
     superuser: bool = False,
     full_name: str = "",
     active: bool = True,
+    venue: Venue | int | None = None,
+    role: str | None = None,
 ) -> User:
-    """A user; with a password, made by the console's own ``create_user`` (rules and all).
+    """A user; with a password, made by the console's own ``create_user`` (rules and all,
+    including a venue role when ``venue`` and ``role`` are given).
 
     ``password=None`` is a person who never signs in (a band member).
     """
     if password is None:
         row = User(email=email, full_name=full_name or email.split("@")[0], is_superuser=superuser)
         session.add(row)
+        if venue is not None and role is not None:
+            staff(session, venue, row, role)
     else:
         row = create_user(
-            session, email=email, password=password, full_name=full_name, is_superuser=superuser
+            session,
+            email=email,
+            password=password,
+            full_name=full_name,
+            is_superuser=superuser,
+            venue_id=None if venue is None else _id(session, venue),
+            role=role,
         )
     row.is_active = active
     session.flush()

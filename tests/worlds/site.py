@@ -61,7 +61,7 @@ def build_site(engine: Engine) -> Site:
             ("staff-a@example.com", venue_a, "staff"),
             ("staff-b@example.com", venue_b, "staff"),
         ):
-            rows.staff(session, venue, rows.user(session, email), role)
+            rows.user(session, email, venue=venue, role=role)
     return Site(venue_a.id, venue_b.id, band.id)
 
 
