@@ -1,13 +1,21 @@
-"""Sign-in for the console: who may sign in, and the signed cookie that says who they are."""
+"""Sign-in for the console: who may sign in, and the sessions that say who they are.
+
+A session is a row in ``user_sessions`` (see :class:`models.UserSession`); the signed
+cookie carries only its random id. Signing out deletes the row, so a copied cookie stops
+working too; a password change or deactivation ends every session of the user (the rule
+lives on the model, :mod:`models.people`).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqladmin.authentication import AuthenticationBackend
-from sqlalchemy import event, exists, inspect, select
+from sqlalchemy import ColumnElement, delete, exists, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -17,10 +25,17 @@ from admin_app import throttle
 from admin_app.audit import record
 from admin_app.passwords import check_password_strength, hash_password, verify_password
 from admin_app.settings import Settings
-from models import User, VenueStaff
+from models import User, UserSession, VenueStaff
 
 SESSION_COOKIE = "band_admin_session"
-SESSION_MAX_AGE = 12 * 60 * 60  # a working day; signing in again costs little
+# A working day, counted from sign-in (not from the last request: renewing it would make
+# every page a write); signing in again costs little.
+SESSION_MAX_AGE = 12 * 60 * 60
+# The cookie's only content: {"sid": <token>}. 256 random bits, token_urlsafe(32), 43
+# characters; anything else is refused without touching the database.
+SESSION_ID_KEY = "sid"
+_SESSION_ID_BYTES = 32
+_SESSION_ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 # One message for every refusal, so the sign-in page cannot be used to learn which
 # accounts exist, are disabled, have no password or are not staff.
 SIGN_IN_REFUSED = "Invalid email or password."
@@ -42,17 +57,74 @@ class SignInOutcome:
     """What one sign-in attempt came to: a user, a refusal, or a throttle wait."""
 
     user_id: int | None = None
-    session_version: int | None = None
+    cookie: dict[str, str] | None = None
     locked_for: timedelta | None = None
 
 
-def _may_sign_in(session: Session, user: User) -> bool:
+def _may_use_console() -> ColumnElement[bool]:
     """Active superusers and active venue staff may use the console; nobody else."""
-    if not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    return bool(session.scalar(select(exists().where(VenueStaff.user_id == user.id))))
+    return User.is_active & or_(User.is_superuser, exists().where(VenueStaff.user_id == User.id))
+
+
+def _may_sign_in(session: Session, user: User) -> bool:
+    return session.scalar(select(User.id).where(User.id == user.id, _may_use_console())) is not None
+
+
+def _session_digest(session_id: str) -> str:
+    # Only the digest is stored (as for feed tokens): a copy of the database or a backup
+    # does not yield working cookies, and the lookup by digest compares no secret.
+    return hashlib.sha256(session_id.encode("ascii")).hexdigest()
+
+
+def open_session(
+    db_session: Session, user_id: int, *, remote_addr: str | None, now: datetime | None = None
+) -> dict[str, str]:
+    """Record a new signed-in session of ``user_id``; the payload its cookie carries.
+
+    Runs in the caller's transaction (the caller commits) and purges every expired
+    session row on the way, so the table holds roughly the sessions of the last
+    :data:`SESSION_MAX_AGE`. Raises :class:`LookupError` for an unknown user.
+    """
+    now = now or datetime.now(UTC)
+    db_session.flush()  # a pending password change must move session_version on first
+    version = db_session.scalar(select(User.session_version).where(User.id == user_id))
+    if version is None:
+        raise LookupError(f"no user {user_id}")
+    # SKIP LOCKED (PostgreSQL; SQLite has one writer anyway): rows another transaction
+    # is deleting right now are left to it, so concurrent sign-ins never wait on each
+    # other here, nor deadlock with a password change deleting its user's rows.
+    expired = (
+        select(UserSession.id)
+        .where(UserSession.expires_at <= now)
+        .with_for_update(skip_locked=True)
+    )
+    db_session.execute(
+        delete(UserSession).where(UserSession.id.in_(expired)),
+        execution_options={"synchronize_session": False},
+    )
+    session_id = secrets.token_urlsafe(_SESSION_ID_BYTES)
+    db_session.add(
+        UserSession(
+            token_hash=_session_digest(session_id),
+            user_id=user_id,
+            session_version=version,
+            expires_at=now + timedelta(seconds=SESSION_MAX_AGE),
+            remote_addr=remote_addr,
+        )
+    )
+    db_session.flush()
+    return {SESSION_ID_KEY: session_id}
+
+
+def close_session(sessions: sessionmaker[Session], session_id: str) -> None:
+    """End one session on the server: its cookie, and every copy of it, stops working."""
+    if not _SESSION_ID_SHAPE.fullmatch(session_id):
+        return
+    with sessions.begin() as session:
+        session.execute(
+            delete(UserSession).where(UserSession.token_hash == _session_digest(session_id)),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def attempt_sign_in(
@@ -101,7 +173,8 @@ def attempt_sign_in(
             obj=user,
             remote_addr=remote_addr,
         )
-        return SignInOutcome(user_id=user.id, session_version=user.session_version)
+        cookie = open_session(session, user.id, remote_addr=remote_addr, now=now)
+        return SignInOutcome(user_id=user.id, cookie=cookie)
 
 
 def _audit_failure(session: Session, email: str, remote_addr: str | None, reason: str) -> None:
@@ -116,16 +189,31 @@ def _audit_failure(session: Session, email: str, remote_addr: str | None, reason
 
 
 def load_session_user(
-    sessions: sessionmaker[Session], user_id: int, session_version: int
+    sessions: sessionmaker[Session], session_id: str, *, now: datetime | None = None
 ) -> CurrentUser | None:
-    """The user a session cookie names, if that session is still valid."""
+    """The user of the session ``session_id`` names, if that session is still valid.
+
+    Runs on every console request, so it is one query through two unique indexes (the
+    session's digest, the user's id): the row exists (not signed out), has not expired,
+    carries the user's current ``session_version`` (no password change or deactivation
+    since), and the user may still use the console.
+    """
+    if not _SESSION_ID_SHAPE.fullmatch(session_id):
+        return None
+    now = now or datetime.now(UTC)
+    stmt = (
+        select(User.id, User.email, User.full_name, User.is_superuser)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            UserSession.token_hash == _session_digest(session_id),
+            UserSession.expires_at > now,
+            UserSession.session_version == User.session_version,
+            _may_use_console(),
+        )
+    )
     with sessions() as session:
-        user = session.get(User, user_id)
-        if user is None or user.session_version != session_version:
-            return None
-        if not _may_sign_in(session, user):
-            return None
-        return CurrentUser(user.id, user.email, user.full_name, user.is_superuser)
+        row = session.execute(stmt).one_or_none()
+    return None if row is None else CurrentUser(*row)
 
 
 def change_password(session: Session, user: User, new_password: str) -> None:
@@ -142,24 +230,16 @@ def deactivate(session: Session, user: User) -> None:
     user.is_active = False
 
 
-@event.listens_for(Session, "before_flush")
-def _end_sessions_on_credential_change(session: Session, _context: Any, _instances: Any) -> None:
-    # Every path that changes a password or deactivates a user (the helpers above, a console
-    # form, the CLI) goes through a flush, so bumping here means none of them can forget:
-    # cookies carry the version they were issued with and stop matching.
-    for obj in session.dirty:
-        if not isinstance(obj, User):
-            continue
-        state = inspect(obj)
-        password_changed = state.attrs.password_hash.history.has_changes()
-        deactivated = False in state.attrs.is_active.history.added
-        if password_changed or deactivated:
-            obj.session_version = (obj.session_version or 0) + 1
+def remember_session(request: Request, cookie: dict[str, str]) -> None:
+    """Make ``cookie`` (from :func:`open_session`) this browser's session, replacing any."""
+    request.session.clear()
+    request.session.update(cookie)
 
 
-def reissue_session(request: Request, session_version: int) -> None:
-    """Keep this browser signed in after its user's ``session_version`` moved on."""
-    request.session["session_version"] = session_version
+def session_id_of(request: Request) -> str | None:
+    """The session id this browser's cookie carries, if any."""
+    value = request.session.get(SESSION_ID_KEY)
+    return value if isinstance(value, str) else None
 
 
 class ConsoleAuth(AuthenticationBackend):
@@ -201,25 +281,24 @@ class ConsoleAuth(AuthenticationBackend):
         outcome = await run_in_threadpool(
             attempt_sign_in, self.sessions, email, password, remote_addr=remote_addr
         )
-        if outcome.user_id is not None:
-            request.session.clear()
-            request.session.update(
-                {"user_id": outcome.user_id, "session_version": outcome.session_version}
-            )
+        if outcome.cookie is not None:
+            remember_session(request, outcome.cookie)
         return outcome
 
     async def logout(self, request: Request) -> Response | bool:
-        """End this browser's session."""
+        """End this browser's session on the server (copies of the cookie included)."""
+        session_id = session_id_of(request)
+        if session_id is not None:
+            await run_in_threadpool(close_session, self.sessions, session_id)
         request.session.clear()
         return True
 
     async def authenticate(self, request: Request) -> Response | bool:
         """Runs on every console request: is the session cookie still good?"""
-        user_id = request.session.get("user_id")
-        version = request.session.get("session_version")
+        session_id = session_id_of(request)
         user = None
-        if isinstance(user_id, int) and isinstance(version, int):
-            user = await run_in_threadpool(load_session_user, self.sessions, user_id, version)
+        if session_id is not None:
+            user = await run_in_threadpool(load_session_user, self.sessions, session_id)
         if user is None:
             request.session.clear()
             return self._to_sign_in(request)

@@ -13,7 +13,7 @@ from models.bands import (
 from models.base import Base
 from models.console import AuditEntry, LoginFailure
 from models.events import APPLICATION_STATUSES, EVENT_STATUSES, Event, EventApplication
-from models.people import User
+from models.people import User, UserSession
 from models.venues import (
     STAFF_ROLES,
     VENUE_DAY_STATUSES,
@@ -41,6 +41,7 @@ __all__ = [
     "EventApplication",
     "LoginFailure",
     "User",
+    "UserSession",
     "Venue",
     "VenueAvailability",
     "VenueOperatingHours",

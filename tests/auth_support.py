@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from admin_app.auth import SESSION_COOKIE
+from admin_app.auth import SESSION_COOKIE, open_session
 from models import AuditEntry, LoginFailure, User
 from tests.worlds import rows
 from tests.worlds.rows import PASSWORD as PASSWORD  # the one test password
@@ -75,22 +75,29 @@ def mint_session(client: TestClient, user_id: int) -> None:
     """Give ``client`` the session cookie a sign-in of ``user_id`` would, without the form.
 
     For tests where signing in is not the point: no password check, no throttle, no audit
-    entry. The cookie is signed exactly as the console's session middleware signs it
+    entry. The session row comes from the app's own :func:`admin_app.auth.open_session`,
+    and the cookie is signed exactly as the console's session middleware signs it
     (Starlette's ``SessionMiddleware``: itsdangerous ``TimestampSigner`` over base64 JSON)
     with the app's own secret key, so the app cannot tell it from a real one.
     """
     app = cast(Starlette, client.app)
-    with Session(app.state.engine) as session:
-        user = session.get(User, user_id)
-        assert user is not None, f"no user {user_id}"
-        payload = {"user_id": user.id, "session_version": user.session_version}
+    with Session(app.state.engine) as session, session.begin():
+        payload = open_session(session, user_id, remote_addr=None)
+    client.cookies.set(SESSION_COOKIE, _signed_cookie(app, payload), domain=_cookie_domain(client))
+
+
+def _signed_cookie(app: Starlette, payload: dict[str, Any]) -> str:
+    """``payload`` as a session cookie value signed with ``app``'s secret key."""
     signer = TimestampSigner(str(app.state.settings.secret_key))
-    cookie = signer.sign(b64encode(json.dumps(payload).encode("utf-8"))).decode("utf-8")
-    # Stored under the domain the server's own Set-Cookie gets (the cookie jar files a
-    # dotless host such as "testserver" as "testserver.local"), so a later Set-Cookie from
-    # the app (sign-out, a re-issue) replaces this cookie instead of sitting beside it.
+    return signer.sign(b64encode(json.dumps(payload).encode("utf-8"))).decode("utf-8")
+
+
+def _cookie_domain(client: TestClient) -> str:
+    # The domain the server's own Set-Cookie gets (the cookie jar files a dotless host such
+    # as "testserver" as "testserver.local"), so a later Set-Cookie from the app (sign-out,
+    # a re-issue) replaces a minted cookie instead of sitting beside it.
     host = client.base_url.host
-    client.cookies.set(SESSION_COOKIE, cookie, domain=host if "." in host else f"{host}.local")
+    return host if "." in host else f"{host}.local"
 
 
 def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> None:

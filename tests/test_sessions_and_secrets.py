@@ -14,10 +14,11 @@ from typing import Any
 import itsdangerous
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from admin_app.app import create_app
-from admin_app.auth import SESSION_COOKIE, SESSION_MAX_AGE
+from admin_app.auth import SESSION_COOKIE, SESSION_MAX_AGE, open_session
 from admin_app.settings import Settings
 from tests.auth_support import PASSWORD, SAME_ORIGIN, add_user, load_user, post_login, sign_in
 from tests.console_views_support import post_form
@@ -60,6 +61,12 @@ def assert_signed_out(client: TestClient) -> None:
     assert 'name="password"' in login.text
 
 
+def open_session_row(engine: Engine, user_id: int) -> dict[str, str]:
+    """A new session of ``user_id`` on the server; the content its cookie carries."""
+    with Session(engine) as session, session.begin():
+        return open_session(session, user_id, remote_addr=None)
+
+
 def secret_of(settings: Settings) -> str:
     """The SECRET_KEY value."""
     return str(settings.secret_key)
@@ -69,7 +76,8 @@ def test_a_valid_cookie_signs_in_and_a_tampered_one_signs_out(
     client: TestClient, engine: Engine, settings: Settings
 ) -> None:
     user_id = add_user(engine, ADMIN, superuser=True)
-    content = {"user_id": user_id, "session_version": load_user(engine, user_id).session_version}
+    other_id = add_user(engine, OTHER, superuser=True)
+    content = open_session_row(engine, user_id)
     with_cookie(client, session_cookie(secret_of(settings), content))
     assert client.get("/admin/band/list", follow_redirects=False).status_code == 200
 
@@ -80,8 +88,8 @@ def test_a_valid_cookie_signs_in_and_a_tampered_one_signs_out(
     other_signature = ("A" if signature[0] != "A" else "B") + signature[1:]
     tampered = [
         f"{payload}.{timestamp}.{other_signature}",  # signature changed
-        b64encode(json.dumps({**content, "user_id": user_id + 1}).encode()).decode()
-        + good[len(payload) :],  # content changed, old signature kept
+        b64encode(json.dumps(open_session_row(engine, other_id)).encode()).decode()
+        + good[len(payload) :],  # content changed (another user's session), old signature kept
         payload,  # no signature at all
         "",
         "not-a-cookie",
@@ -96,7 +104,7 @@ def test_an_expired_cookie_signs_out(
     client: TestClient, engine: Engine, settings: Settings
 ) -> None:
     user_id = add_user(engine, ADMIN, superuser=True)
-    content = {"user_id": user_id, "session_version": load_user(engine, user_id).session_version}
+    content = open_session_row(engine, user_id)
 
     with_cookie(client, session_cookie(secret_of(settings), content, expired=True))
 
@@ -105,7 +113,7 @@ def test_an_expired_cookie_signs_out(
 
 def test_a_cookie_signed_with_another_secret_signs_out(client: TestClient, engine: Engine) -> None:
     user_id = add_user(engine, ADMIN, superuser=True)
-    content = {"user_id": user_id, "session_version": load_user(engine, user_id).session_version}
+    content = open_session_row(engine, user_id)
 
     with_cookie(client, session_cookie("someone-elses-secret-" + "k" * 32, content))
 
@@ -143,7 +151,7 @@ def forbidden_strings(settings: Settings, engine: Engine, user_ids: list[int]) -
 
 
 def session_content(cookie: str) -> list[str]:
-    """The cookie itself and the JSON it carries (``{"user_id": …, "session_version": …}``)."""
+    """The cookie itself and the JSON it carries (``{"sid": …}``)."""
     payload = cookie.split(".", 1)[0]
     return [cookie, b64decode(payload + "=" * (-len(payload) % 4)).decode("utf-8")]
 

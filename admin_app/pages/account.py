@@ -1,7 +1,7 @@
 """ "Change my password": the signed-in user replaces their own password.
 
-Every other session of the user ends (their ``session_version`` moves on); this browser's
-cookie is re-issued with the new version so the user stays signed in here.
+Every session of the user ends (the rule on :class:`models.User`); this browser gets a
+new one in the same transaction, so the user stays signed in here.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from admin_app.audit import record
-from admin_app.auth import ConsoleAuth, CurrentUser, change_password, reissue_session
+from admin_app.auth import ConsoleAuth, CurrentUser, change_password, open_session, remember_session
 from admin_app.passwords import WeakPasswordError, verify_password
 from models import User
 
@@ -33,8 +33,9 @@ def change_own_password(
     new: str,
     repeated: str,
     remote_addr: str | None,
-) -> int:
-    """Change ``user_id``'s password after checking the current one; the new session version.
+) -> dict[str, str]:
+    """Change ``user_id``'s password after checking the current one; the cookie of this
+    browser's new session.
 
     Raises :class:`PasswordChangeError` and changes nothing when a check fails.
     """
@@ -58,8 +59,8 @@ def change_own_password(
             obj=user,
             remote_addr=remote_addr,
         )
-        session.flush()  # runs the flush hook that moves session_version on
-        return user.session_version
+        # Flushes first: the user's sessions end, then this browser's new one opens.
+        return open_session(session, user.id, remote_addr=remote_addr)
 
 
 class AccountView(BaseView):
@@ -86,7 +87,7 @@ class AccountView(BaseView):
         fields = {key: form.get(key) for key in ("current", "new", "repeated")}
         texts = {key: value if isinstance(value, str) else "" for key, value in fields.items()}
         try:
-            version = await run_in_threadpool(
+            cookie = await run_in_threadpool(
                 change_own_password,
                 self._sessions(),
                 user.id,
@@ -102,7 +103,7 @@ class AccountView(BaseView):
                 {"title": self.name, "error": str(exc)},
                 status_code=status.HTTP_400_BAD_REQUEST,
             )
-        reissue_session(request, version)
+        remember_session(request, cookie)
         return await self.templates.TemplateResponse(
             request, TEMPLATE, {"title": self.name, "changed": True}
         )

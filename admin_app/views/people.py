@@ -15,7 +15,7 @@ from starlette.responses import Response
 from wtforms import Form, PasswordField, ValidationError, validators
 
 from admin_app import accounts
-from admin_app.auth import reissue_session
+from admin_app.auth import open_session, remember_session
 from admin_app.passwords import WeakPasswordError, check_password_strength, hash_password
 from admin_app.views._errors import ConsoleForm, ConsoleFormError
 from admin_app.views.base import ConsoleModelView
@@ -184,25 +184,34 @@ class UserView(ConsoleModelView, model=User):
         password = data.get("password") or data.get("new_password") or ""
         for field in _PASSWORD_FIELDS:
             data.pop(field, None)
-        if not is_created and model.id == request.session.get("user_id"):
+        if not is_created and model.id == request.state.user.id:
             # Locking yourself out of the console takes another superuser to undo.
             if not data.get("is_active", True):
                 raise ConsoleFormError("You cannot deactivate yourself.", "is_active")
             if not data.get("is_superuser", True):
                 raise ConsoleFormError("You cannot remove your own superuser flag.", "is_superuser")
         if password:
-            # argon2 is deliberately slow: keep it off the event loop. The flush hook in
-            # admin_app.auth moves session_version on (here and for a deactivation), which
-            # ends the user's other sessions.
+            # argon2 is deliberately slow: keep it off the event loop. The rule on User
+            # (models.people) ends every session of the user when the password changes.
             model.password_hash = await run_in_threadpool(hash_password, password)
 
     async def after_model_change(
         self, data: dict[str, Any], model: Any, is_created: bool, request: Request
     ) -> Response | None:
-        """A superuser who changed their own password stays signed in in this browser."""
-        if not is_created and model.id == request.session.get("user_id"):
-            reissue_session(request, model.session_version)
+        """A superuser who changed their own password stays signed in in this browser.
+
+        The change ended every session of theirs (the rule on ``User``), this one too;
+        this browser gets a new one.
+        """
+        if not is_created and model.id == request.state.user.id:
+            remote_addr = request.client.host if request.client else None
+            cookie = await run_in_threadpool(self._open_session, model.id, remote_addr)
+            remember_session(request, cookie)
         return await super().after_model_change(data, model, is_created, request)
+
+    def _open_session(self, user_id: int, remote_addr: str | None) -> dict[str, str]:
+        with self.session_maker() as session, session.begin():
+            return open_session(session, user_id, remote_addr=remote_addr)
 
 
 VIEWS: list[type[ModelView] | type[BaseView]] = [UserView]
