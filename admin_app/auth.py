@@ -23,7 +23,7 @@ from starlette.responses import RedirectResponse, Response
 
 from admin_app import throttle
 from admin_app.audit import record
-from admin_app.passwords import check_password_strength, hash_password, verify_password
+from admin_app.passwords import hash_new_password, verify_password
 from admin_app.settings import Settings
 from models import User, UserSession, VenueStaff
 
@@ -220,9 +220,10 @@ def change_password(session: Session, user: User, new_password: str) -> None:
     """Set a new password and end every session of ``user`` (the caller commits).
 
     Raises :class:`admin_app.passwords.WeakPasswordError` when the password is too weak.
+    The hash is made in the caller's transaction: web pages hash first, with no
+    connection held, and set ``password_hash`` themselves.
     """
-    check_password_strength(new_password, email=user.email)
-    user.password_hash = hash_password(new_password)
+    user.password_hash = hash_new_password(new_password, email=user.email)
 
 
 def deactivate(session: Session, user: User) -> None:

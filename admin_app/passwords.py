@@ -64,6 +64,16 @@ def hash_password(password: str) -> str:
         return _hasher.hash(password)
 
 
+def hash_new_password(password: str, *, email: str = "") -> str:
+    """Check ``password`` against the rules and hash it; raises :class:`WeakPasswordError`.
+
+    Call it before opening a transaction: the hash is deliberately slow, and a pooled
+    connection held across it is one other requests cannot have.
+    """
+    check_password_strength(password, email=email)
+    return hash_password(password)
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches ``password_hash``; False for users without a password."""
     if not password_hash:

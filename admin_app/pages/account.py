@@ -7,6 +7,7 @@ new one in the same transaction, so the user stays signed in here.
 from __future__ import annotations
 
 from sqladmin import BaseView, ModelView, expose
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette import status
 from starlette.concurrency import run_in_threadpool
@@ -14,11 +15,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from admin_app.audit import record
-from admin_app.auth import ConsoleAuth, CurrentUser, change_password, open_session, remember_session
-from admin_app.passwords import WeakPasswordError, verify_password
+from admin_app.auth import ConsoleAuth, CurrentUser, open_session, remember_session
+from admin_app.db import lock_writes_on_sqlite
+from admin_app.passwords import WeakPasswordError, hash_new_password, verify_password
 from models import User
 
 TEMPLATE = "console/change_password.html"
+WRONG_CURRENT = "Your current password is not correct."
 
 
 class PasswordChangeError(ValueError):
@@ -37,20 +40,34 @@ def change_own_password(
     """Change ``user_id``'s password after checking the current one; the cookie of this
     browser's new session.
 
-    Raises :class:`PasswordChangeError` and changes nothing when a check fails.
+    Both argon2 calls (checking the current password, hashing the new one) run with no
+    database connection held, as sign-in does (:func:`admin_app.auth.attempt_sign_in`):
+    a burst of them would otherwise drain the pool. Raises :class:`PasswordChangeError`
+    and changes nothing when a check fails.
     """
     if new != repeated:
         raise PasswordChangeError("The two new passwords do not match.")
+    with sessions() as session:
+        row = session.execute(
+            select(User.password_hash, User.email).where(User.id == user_id)
+        ).one_or_none()
+    if row is None or not verify_password(row.password_hash, current):
+        raise PasswordChangeError(WRONG_CURRENT)
+    if new == current:
+        raise PasswordChangeError("The new password must differ from the current one.")
+    try:
+        new_hash = hash_new_password(new, email=row.email)
+    except WeakPasswordError as exc:
+        raise PasswordChangeError(str(exc)) from None
+
     with sessions.begin() as session:
-        user = session.get(User, user_id)
-        if user is None or not verify_password(user.password_hash, current):
-            raise PasswordChangeError("Your current password is not correct.")
-        if new == current:
-            raise PasswordChangeError("The new password must differ from the current one.")
-        try:
-            change_password(session, user, new)
-        except WeakPasswordError as exc:
-            raise PasswordChangeError(str(exc)) from None
+        lock_writes_on_sqlite(session)
+        user = session.get(User, user_id, with_for_update=True)
+        # The password checked above must still be the stored one: a change made
+        # elsewhere in between wins, and this one is refused.
+        if user is None or user.password_hash != row.password_hash:
+            raise PasswordChangeError(WRONG_CURRENT)
+        user.password_hash = new_hash
         record(
             session,
             action="change_password",

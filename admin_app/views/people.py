@@ -35,6 +35,9 @@ _EDIT_RULES = [
 # Form fields that are not columns: taken out of the data before SQLAdmin copies it onto
 # the user (it would set them as plain attributes otherwise).
 _PASSWORD_FIELDS = ("password", "password_confirm", "new_password", "new_password_confirm")
+# The key the typed password's hash takes in the saved data: the column, which SQLAdmin's
+# attribute setter then writes like any other (no form field has this name).
+_HASH_KEY = "password_hash"
 
 
 class UserFormBase(ConsoleForm):
@@ -176,24 +179,25 @@ class UserView(ConsoleModelView, model=User):
             selectinload(User.venue_roles).joinedload(VenueStaff.venue),
         ]
 
+    async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
+        """Create a user, their password hashed before the save's transaction opens."""
+        return await super().insert_model(request, await _with_password_hash(data))
+
+    async def update_model(self, request: Request, pk: str, data: dict[str, Any]) -> Any:
+        """Update a user, a new password hashed before the save's transaction opens."""
+        return await super().update_model(request, pk, await _with_password_hash(data))
+
     async def on_model_change(
         self, data: dict[str, Any], model: Any, is_created: bool, request: Request
     ) -> None:
-        """Take the password fields out of ``data`` and store a new password hashed."""
+        """Refuse a superuser locking themselves out of the console."""
         await super().on_model_change(data, model, is_created, request)
-        password = data.get("password") or data.get("new_password") or ""
-        for field in _PASSWORD_FIELDS:
-            data.pop(field, None)
         if not is_created and model.id == request.state.user.id:
             # Locking yourself out of the console takes another superuser to undo.
             if not data.get("is_active", True):
                 raise ConsoleFormError("You cannot deactivate yourself.", "is_active")
             if not data.get("is_superuser", True):
                 raise ConsoleFormError("You cannot remove your own superuser flag.", "is_superuser")
-        if password:
-            # argon2 is deliberately slow: keep it off the event loop. The rule on User
-            # (models.people) ends every session of the user when the password changes.
-            model.password_hash = await run_in_threadpool(hash_password, password)
 
     async def after_model_change(
         self, data: dict[str, Any], model: Any, is_created: bool, request: Request
@@ -203,7 +207,7 @@ class UserView(ConsoleModelView, model=User):
         The change ended every session of theirs (the rule on ``User``), this one too;
         this browser gets a new one.
         """
-        if not is_created and model.id == request.state.user.id:
+        if not is_created and model.id == request.state.user.id and _HASH_KEY in data:
             remote_addr = request.client.host if request.client else None
             cookie = await run_in_threadpool(self._open_session, model.id, remote_addr)
             remember_session(request, cookie)
@@ -212,6 +216,19 @@ class UserView(ConsoleModelView, model=User):
     def _open_session(self, user_id: int, remote_addr: str | None) -> dict[str, str]:
         with self.session_maker() as session, session.begin():
             return open_session(session, user_id, remote_addr=remote_addr)
+
+
+async def _with_password_hash(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` without the password fields, plus the typed password's hash, if any.
+
+    argon2 is deliberately slow: it runs off the event loop, and before the save opens its
+    transaction, so no pooled connection waits on it (see admin_app.auth.attempt_sign_in).
+    """
+    password = data.get("password") or data.get("new_password") or ""
+    saved = {key: value for key, value in data.items() if key not in _PASSWORD_FIELDS}
+    if password:
+        saved[_HASH_KEY] = await run_in_threadpool(hash_password, password)
+    return saved
 
 
 VIEWS: list[type[ModelView] | type[BaseView]] = [UserView]
