@@ -50,6 +50,12 @@ def replay_seconds(connection: psycopg.Connection[Any], statements: list[Stateme
                 # back and went on with an estimate; so does the replay.
                 connection.rollback()
                 continue
+            except psycopg.errors.UniqueViolation:
+                # A replayed INSERT of a row the request itself committed (a sign-in's
+                # session record) meets that row's unique key: the work up to the check
+                # is done and timed; go on as the count case does.
+                connection.rollback()
+                continue
             if cursor.description is not None:
                 cursor.fetchall()
     connection.rollback()

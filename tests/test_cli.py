@@ -180,7 +180,7 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(db_url: str, engine: Engi
 
     # Every demo table has rows (the console has something to show everywhere)...
     empty = {name for name, count in after_first.items() if count == 0}
-    assert empty <= {"audit_log", "login_failures"}
+    assert empty <= {"audit_log", "login_failures", "user_sessions"}
     # ...and the logins are printed, and work.
     for email, password in (DEMO_SUPERUSER, DEMO_MANAGER, DEMO_STAFF):
         assert f"{email} / {password}" in second.stdout
