@@ -18,7 +18,10 @@ from typing import Any
 
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement, Executable
 
 # An exact count may take this long before the pager settles for an estimate. Filtered
 # counts that use an index (one venue, one status) take a few ms even at a million rows.
@@ -70,11 +73,27 @@ def _whole_table_count(session: Session, table_name: str) -> int:
     return int(exact) if exact is not None else RowEstimate(estimate)
 
 
+class _Explain(Executable, ClauseElement):
+    """``EXPLAIN (FORMAT JSON) <stmt>`` as a statement SQLAlchemy compiles and executes.
+
+    The statement's values (a user's search text among them) stay bound parameters: they
+    are never inlined into SQL text, where a search for ``a :word`` would be read as a
+    bind parameter and quoting would be ours to get right.
+    """
+
+    inherit_cache = False
+
+    def __init__(self, statement: AnySelect) -> None:
+        self.statement = statement
+
+
+@compiles(_Explain, "postgresql")
+def _compile_explain(element: _Explain, compiler: SQLCompiler, **kw: Any) -> str:
+    return "EXPLAIN (FORMAT JSON) " + compiler.process(element.statement, **kw)
+
+
 def _plan_estimate(session: Session, stmt: AnySelect) -> int:
-    compiled = stmt.order_by(None).compile(
-        dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
-    )
-    plan = session.scalar(text("EXPLAIN (FORMAT JSON) " + str(compiled)))
+    plan = session.scalar(_Explain(stmt.order_by(None)))
     document = json.loads(plan) if isinstance(plan, str) else plan
     return int(document[0]["Plan"]["Plan Rows"])
 
