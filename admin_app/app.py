@@ -16,7 +16,7 @@ from starlette.routing import Route
 from admin_app import errors, feeds_http, instrumentation, passwords
 from admin_app.console import ADMIN_BASE_URL, mount_console
 from admin_app.db import build_engine, build_sessionmaker
-from admin_app.input_guard import NulInAddressMiddleware
+from admin_app.input_guard import NulCharacterMiddleware
 from admin_app.schema_guard import SchemaState, check_schema
 from admin_app.settings import Settings, load_settings
 
@@ -84,5 +84,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     errors.install(app, admin)
     # Benchmark-only statement counting; a no-op unless BENCH_SQL_STATS=1.
     instrumentation.install(app, engine)
-    app.add_middleware(NulInAddressMiddleware)
+    app.add_middleware(NulCharacterMiddleware)
     return app

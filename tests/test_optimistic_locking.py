@@ -123,7 +123,7 @@ def test_a_stale_application_edit_is_refused(
 
 # A missing version, and garbled ones (the hidden field's errors would not show on the
 # page, so the version check itself must refuse them, with its message).
-@pytest.mark.parametrize("version", [None, "1\x00", "1.0", "x" * 10_000])
+@pytest.mark.parametrize("version", [None, "1.0", "x" * 10_000])
 def test_an_edit_without_a_readable_version_is_refused(
     client: TestClient, engine: Engine, world: World, version: str | None
 ) -> None:

@@ -168,7 +168,7 @@ def test_band_with_applications_is_not_deleted(
 
 
 @pytest.mark.parametrize(
-    "name", [pytest.param("Nul\x00Band", id="nul-byte"), pytest.param("x" * 10_000, id="long")]
+    "name", [pytest.param("", id="blank"), pytest.param("x" * 10_000, id="long")]
 )
 def test_band_bad_name_is_refused(
     client: TestClient, engine: Engine, data: Seed, name: str

@@ -103,7 +103,6 @@ def test_create_edit_delete_are_audited_with_before_and_after(
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("name", "Ro\x00xy", "NUL character"),
         ("name", "x" * 201, "longer than 200 characters"),
         ("city", "", "This field is required"),
         ("timezone", "Mars/Olympus_Mons", "Unknown time zone"),
@@ -119,7 +118,7 @@ def test_bad_input_is_refused_on_its_field_and_nothing_is_saved(
     assert response.status_code == 400
     assert message in response.text
     assert "invalid-feedback" in response.text  # shown under the field itself
-    if value and "\x00" not in value:
+    if value:
         assert value in response.text  # the user's input is kept
     assert count_rows(engine, Venue) == 0
     assert audit_entries(engine, "Venue") == []

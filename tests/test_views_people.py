@@ -141,7 +141,6 @@ def test_create_normalises_email_and_hashes_password(client: TestClient, engine:
         pytest.param({"password": "short", "password_confirm": "short"}, "at least", id="weak"),
         pytest.param({"password_confirm": NEW_PASSWORD + "x"}, "do not match", id="mismatch"),
         pytest.param({"password": "", "password_confirm": ""}, "required", id="no-password"),
-        pytest.param({"full_name": "Nul\x00Byte"}, "", id="nul-byte"),
         pytest.param({"full_name": "x" * 10_000}, "", id="too-long"),
     ],
 )

@@ -6,9 +6,10 @@ Two sources of refusal meet here:
   (fixed by the naming convention in ``models/base.py``) picks the field and message;
 * the console's own checks, which raise :class:`ConsoleFormError` directly.
 
-:class:`ConsoleForm` is the WTForms base class of every console form. It refuses NUL
-bytes in any text field and remembers the form being validated, so that an error raised
-later while saving can still be shown under its field with the user's input kept.
+:class:`ConsoleForm` is the WTForms base class of every console form. It remembers the form
+being validated, so that an error raised later while saving can still be shown under its
+field with the user's input kept. (NUL characters never get this far:
+:mod:`admin_app.input_guard` refuses them in every request.)
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from wtforms import Form
 
 from models import Base
 
-NUL_MESSAGE = "This text contains a NUL character (\\0), which cannot be stored. Remove it."
 GENERIC_CONFLICT = "The change could not be saved: it conflicts with data already stored."
 
 # A message may be a plain string or built from the values that were being saved
@@ -97,20 +97,12 @@ class ConsoleFormError(Exception):
 
 
 class ConsoleForm(Form):  # type: ignore[misc]
-    """Base class of every console form: refuses NUL bytes in any visible text input."""
+    """Base class of every console form: remembers itself for :func:`show_on_form`."""
 
     def validate(self, extra_validators: Mapping[str, Any] | None = None) -> bool:
-        """Run the field validators, then the NUL check; remember this form for saving."""
+        """Run the field validators; remember this form for saving."""
         _current_form.set(self)
         valid: bool = super().validate(extra_validators)
-        for field in self:
-            # A hidden field's errors would not show on the page: whoever reads its value
-            # checks it and says what is wrong (the version check, for the one there is).
-            if field.type == "HiddenField":
-                continue
-            if isinstance(field.data, str) and "\x00" in field.data:
-                field.errors.append(NUL_MESSAGE)
-                valid = False
         return valid
 
 
