@@ -158,7 +158,20 @@ def _band_clash(session: Session, band_id: int, event: Event) -> Event | None:
     return session.scalar(stmt)
 
 
-def check_band_clashes_for_event(session: Session, event: Event, *, refusal: str = "") -> None:
+def _band_booked(band: Band, clash: Event, actor: Scope) -> str:
+    """Why ``band`` cannot play: where it is booked, named only if ``actor`` may see it.
+
+    The refusal stands either way; another venue's private event (its title, venue and
+    times) is not shown to staff who may not open it.
+    """
+    if can(actor, "view", Event, clash):
+        return f"{band.name} is already booked for {describe_event(clash)}."
+    return f"{band.name} is already booked elsewhere at that time."
+
+
+def check_band_clashes_for_event(
+    session: Session, event: Event, actor: Scope, *, refusal: str = ""
+) -> None:
     """Refuse (:class:`BandDoubleBooked`) if a band accepted for ``event`` is already accepted
     for another confirmed event overlapping ``event``'s times as they are in the session
     (unsaved changes included).
@@ -176,10 +189,7 @@ def check_band_clashes_for_event(session: Session, event: Event, *, refusal: str
     for band in _lock(session, Band, band_ids):
         clash = _band_clash(session, band.id, event)
         if clash is not None:
-            raise BandDoubleBooked(
-                f"{refusal}{band.name} is already booked for {describe_event(clash)}.",
-                clash.id,
-            )
+            raise BandDoubleBooked(refusal + _band_booked(band, clash, actor), clash.id)
 
 
 def _lock_venue(session: Session, venue_id: int) -> None:
@@ -293,10 +303,7 @@ def accept_application(
     if event.status == "confirmed":
         clash = _band_clash(session, application.band_id, event)
         if clash is not None:
-            raise BandDoubleBooked(
-                f"{application.band.name} is already booked for {describe_event(clash)}.",
-                clash.id,
-            )
+            raise BandDoubleBooked(_band_booked(application.band, clash, actor), clash.id)
     return _decide(session, application, "accepted", actor, remote_addr)
 
 
@@ -400,7 +407,7 @@ def confirm_event(
     if _venue_clash(session, event) is not None:
         raise _venue_clash_error(session, event)
     # New acceptances for this event wait for its lock, so the bands checked are all of them.
-    check_band_clashes_for_event(session, event, refusal="Cannot confirm: ")
+    check_band_clashes_for_event(session, event, actor, refusal="Cannot confirm: ")
     before = snapshot(event)
     _write_confirmation(session, event, actor)
     _audit(session, actor, event, before, remote_addr)

@@ -15,12 +15,12 @@ tests all call these functions, so a rule is never written twice.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, false, inspect, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import LoaderCriteriaOption, Session, with_loader_criteria
 
 from admin_app.accounts import normalize_email
 from models import (
@@ -51,6 +51,24 @@ READ_ONLY_FOR_STAFF: frozenset[type[Base]] = frozenset(
 )
 # Rows that belong to one venue through a venue_id column; staff of that venue own them.
 VENUE_CHILDREN: frozenset[type[Base]] = frozenset({VenueOperatingHours, VenueAvailability, Event})
+
+
+def _by_venue_id(entity: Any, venues: list[int]) -> ColumnElement[bool]:
+    return entity.venue_id.in_(venues)  # type: ignore[no-any-return]
+
+
+# Which rows of each venue's model belong to one of ``venues``; ``entity`` is the model or
+# an alias of it (the same rule, applied to a joined eager load).
+_AT_VENUES: dict[type[Base], Callable[[Any, list[int]], ColumnElement[bool]]] = {
+    Venue: lambda entity, venues: entity.id.in_(venues),
+    VenueStaff: _by_venue_id,
+    **dict.fromkeys(VENUE_CHILDREN, _by_venue_id),
+    # A subquery rather than a join: the caller's statement may already join events
+    # (sorting, eager loading) and must keep exactly one row per application.
+    EventApplication: lambda entity, venues: entity.event_id.in_(
+        select(Event.id).where(Event.venue_id.in_(venues))
+    ),
+}
 
 Ts = TypeVarTuple("Ts")
 
@@ -104,20 +122,32 @@ def visible_clause(model: type[Base], scope: Scope) -> ColumnElement[bool]:
         return true()
     if not scope.is_staff:
         return false()
-    venues = sorted(scope.venue_ids)
     if model in READ_ONLY_FOR_STAFF:
         return true()
-    if model is Venue:
-        return Venue.id.in_(venues)
-    if model is VenueStaff:
-        return VenueStaff.venue_id.in_(venues)
-    if model in VENUE_CHILDREN:
-        return inspect(model).columns["venue_id"].in_(venues)
-    if model is EventApplication:
-        # A subquery rather than a join: the caller's statement may already join events
-        # (sorting, eager loading) and must keep exactly one row per application.
-        return EventApplication.event_id.in_(select(Event.id).where(Event.venue_id.in_(venues)))
+    if model in _AT_VENUES:
+        return _AT_VENUES[model](model, sorted(scope.venue_ids))
     return false()
+
+
+def hide_other_venues(scope: Scope) -> list[LoaderCriteriaOption]:
+    """Statement options keeping rows of venues ``scope`` may not see out of everything the
+    statement loads: related rows (a band's applications), joins and subqueries
+    (``Band.applications.any()`` in a filter's choices), not only its main rows.
+    """
+    if scope.is_superuser:
+        return []
+    venues = sorted(scope.venue_ids) if scope.is_staff else []
+    return [_hide_rows(model, at_venues, venues) for model, at_venues in _AT_VENUES.items()]
+
+
+def _hide_rows(
+    model: type[Base], at_venues: Callable[[Any, list[int]], ColumnElement[bool]], venues: list[int]
+) -> LoaderCriteriaOption:
+    # A lambda, so that SQLAlchemy can apply the rule to aliases of ``model`` too (joined
+    # eager loads); ``venues`` becomes a bound parameter of each statement.
+    return with_loader_criteria(
+        model, lambda entity: at_venues(entity, venues), include_aliases=True
+    )
 
 
 def scope_statement(model: type[Base], stmt: Select[*Ts], scope: Scope) -> Select[*Ts]:

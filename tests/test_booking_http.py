@@ -216,3 +216,70 @@ def test_the_superuser_decides_anywhere(client: TestClient, engine: Engine, worl
     assert decide(client, "event-application", pk, "reject", "1").status_code == 303
     assert column(engine, EventApplication, pk, "status") == "rejected"
     assert audit_of(engine, "EventApplication", pk) == [("reject", ROOT)]
+
+
+def test_a_refusal_does_not_name_another_venues_booking(
+    client: TestClient, engine: Engine, world: World
+) -> None:
+    """The band plays Gamma Room at that time: staff of Alpha Hall learn only "elsewhere"."""
+    with Session(engine) as session:
+        # Venue C's gig (12 Dec 19:00-22:00 UTC) is confirmed with the band accepted.
+        session.execute(
+            update(Event).where(Event.id == world.events["C"]).values(status="confirmed")
+        )
+        session.execute(
+            update(EventApplication)
+            .where(EventApplication.id == world.applications["C"])
+            .values(status="accepted", decided_at=datetime(2026, 11, 1, tzinfo=UTC))
+        )
+        # Alpha Hall: a confirmed show at that time the band applies to, and (just before
+        # it) a hold the band is already accepted for.
+        show = Event(
+            venue_id=world.venues["A"],
+            title="Alpha Late",
+            starts_at=datetime(2026, 12, 12, 21, tzinfo=UTC),
+            ends_at=datetime(2026, 12, 12, 23, tzinfo=UTC),
+            status="confirmed",
+        )
+        held = Event(
+            venue_id=world.venues["A"],
+            title="Alpha Hold",
+            starts_at=datetime(2026, 12, 12, 19, tzinfo=UTC),
+            ends_at=datetime(2026, 12, 12, 21, tzinfo=UTC),
+            status="hold",
+            hold_rank=1,
+        )
+        session.add_all([show, held])
+        session.flush()
+        applied = EventApplication(event_id=show.id, band_id=world.band)
+        session.add_all(
+            [
+                applied,
+                EventApplication(
+                    event_id=held.id,
+                    band_id=world.band,
+                    status="accepted",
+                    decided_at=datetime(2026, 11, 1, tzinfo=UTC),
+                ),
+            ]
+        )
+        session.commit()
+        applied_id, held_id = applied.id, held.id
+    elsewhere = "The Testers is already booked elsewhere at that time."
+    named = "The Testers is already booked for &#34;Gamma Gig&#34; at Gamma Room"
+
+    staff = signed_in(client, STAFF_A)
+    accepted = decide(staff, "event-application", applied_id, "accept", "1")
+    confirmed = decide(staff, "event", held_id, "confirm", "1")
+    for refused in (accepted, confirmed):
+        assert refused.status_code == 400
+        assert elsewhere in refused.text
+        assert "Gamma" not in refused.text
+    assert "Cannot confirm: " + elsewhere in confirmed.text
+    assert column(engine, EventApplication, applied_id, "status") == "pending"
+    assert column(engine, Event, held_id, "status") == "hold"
+
+    # The superuser may see every venue: the refusal names the booking.
+    root = signed_in(client, ROOT)
+    assert named in decide(root, "event-application", applied_id, "accept", "1").text
+    assert named in decide(root, "event", held_id, "confirm", "1").text

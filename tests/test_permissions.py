@@ -19,13 +19,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqladmin import ModelView
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from admin_app.app import create_app
 from admin_app.db import build_engine
+from admin_app.views import all_views
 from models import (
+    Band,
     Base,
     Event,
     EventApplication,
@@ -35,7 +38,18 @@ from models import (
 )
 from tests.auth_support import SAME_ORIGIN, is_signed_in, post_login
 from tests.support import clear_tables, make_settings
-from tests.worlds.three_venues import NOBODY, OWN, ROLES, World, row_state, seed_world, signed_in
+from tests.worlds import rows
+from tests.worlds.three_venues import (
+    GAMMA_CLERK,
+    NOBODY,
+    OWN,
+    ROLES,
+    VENUE_NAMES,
+    World,
+    row_state,
+    seed_world,
+    signed_in,
+)
 
 REFUSED = (403, 404)
 READS = {"list", "details", "export"}
@@ -510,3 +524,132 @@ def test_get_actions_do_not_exist(console: Console, role: str) -> None:
     state = row_state(console.engine, EventApplication, pk)
     assert state is not None
     assert state["status"] == "pending"
+
+
+# --- what pages name: no foreign row in any related block, picker, filter or refusal ------
+
+
+def foreign_picks(world: World) -> dict[str, tuple[str, str]]:
+    """For each kind of relation picker: venue C's row (its id) and the text naming it."""
+    return {
+        "venue": (str(world.venues[FOREIGN]), VENUE_NAMES[FOREIGN]),
+        "event": (str(world.events[FOREIGN]), "Gamma Gig"),
+        "user": (str(world.users["clerk_c"]), GAMMA_CLERK),
+    }
+
+
+# A value each form refuses in validation (before any save), to send the form back that way.
+INVALID = {
+    "venue-staff": {"role": "owner"},
+    "venue-operating-hours": {"opens_at": "25:61"},
+    "venue-availability": {"date": "someday"},
+    "event": {"starts_at": "someday"},
+    "event-application": {"band": ""},
+}
+
+
+def picker_fields() -> dict[str, list[str]]:
+    """Every console form's relation pickers that can name a row of a venue, by view."""
+    return {
+        view.identity: [name for name in view.form_ajax_refs if name in ("venue", "event", "user")]
+        for view in all_views()
+        if isinstance(view, type) and issubclass(view, ModelView) and view.form_ajax_refs
+    }
+
+
+def test_every_picker_that_can_name_a_venues_row_is_checked_below() -> None:
+    pickers = {identity: names for identity, names in picker_fields().items() if names}
+    # Band views are read-only for venue users (403 before any form is read).
+    assert {identity for identity in pickers if identity not in BAND_VIEWS} == set(INVALID)
+
+
+@pytest.mark.parametrize("invalid", [False, True], ids=["refused-save", "invalid-form"])
+@pytest.mark.parametrize("identity", list(INVALID))
+@pytest.mark.parametrize("role", VENUE_USERS)
+def test_a_form_sent_back_never_names_a_foreign_row(
+    console: Console, role: str, identity: str, invalid: bool
+) -> None:
+    """Posting venue C's id to a picker sends the form back without C's name or email."""
+    client, world = console.clients[role], console.world
+    before = ids(console, identity)
+    for field in picker_fields()[identity]:
+        foreign_id, foreign_text = foreign_picks(world)[field]
+        form = create_form(console, identity, "A") | {field: foreign_id}
+        if invalid:
+            form |= INVALID[identity]
+        response = client.post(f"/admin/{identity}/create", data=form, headers=SAME_ORIGIN)
+        expected = 400 if allowed(role, identity, "create") else 403
+        assert response.status_code == expected, (field, response.text[-2000:])
+        assert foreign_text not in response.text, field
+        assert MARKER not in response.text, field
+    assert ids(console, identity) == before
+
+
+@pytest.mark.parametrize("field", ["venue", "event", "user"])
+def test_a_form_sent_back_names_the_superusers_pick(console: Console, field: str) -> None:
+    """The control: the picked row is named when the user may see it."""
+    identity = {"venue": "event", "event": "event-application", "user": "venue-staff"}[field]
+    foreign_id, foreign_text = foreign_picks(console.world)[field]
+    form = create_form(console, identity, "A") | {field: foreign_id} | INVALID[identity]
+    response = console.clients["superuser"].post(
+        f"/admin/{identity}/create", data=form, headers=SAME_ORIGIN
+    )
+    assert response.status_code == 400
+    assert foreign_text in response.text.replace("&#34;", '"')
+
+
+@pytest.mark.parametrize(
+    ("role", "identity"),
+    # Pages refused outright are test_details_and_edit_pages' business.
+    [(r, i) for r in VENUE_USERS for i in ALL_VIEWS if allowed(r, i, "details")],
+)
+def test_details_pages_list_no_foreign_related_rows(
+    console: Console, role: str, identity: str
+) -> None:
+    """Every related-rows block: a band's applications, an event's, a venue's staff..."""
+    client = console.clients[role]
+    for key, pk in console.world.rows(identity).items():
+        if key and key not in OWN[role]:
+            continue
+        page = client.get(f"/admin/{identity}/details/{pk}")
+        assert page.status_code == 200
+        assert MARKER not in page.text, (identity, key)
+
+
+def test_a_bands_details_list_its_applications_the_user_may_see(console: Console) -> None:
+    world = console.world
+    band = world.band
+    own = console.clients["staff_a"].get(f"/admin/band/details/{band}").text
+    everything = console.clients["superuser"].get(f"/admin/band/details/{band}").text
+
+    def linked(page: str) -> set[str]:
+        """The venues whose application the page links to."""
+        return {
+            key
+            for key, pk in world.applications.items()
+            if f'/admin/event-application/details/{pk}"' in page
+        }
+
+    assert linked(own) == {"A"}
+    assert linked(everything) == {"A", "B", "C"}
+
+
+@pytest.mark.parametrize("role", VENUE_USERS)
+def test_list_filters_offer_no_band_that_applied_only_elsewhere(
+    console: Console, role: str
+) -> None:
+    with rows.committed(console.engine) as session:
+        elsewhere = rows.band(session, "Far Away Five")
+        rows.application(session, console.world.events[FOREIGN], elsewhere)
+        band_id = elsewhere.id
+    try:
+        own = console.clients[role].get("/admin/event-application/list").text
+        everything = console.clients["superuser"].get("/admin/event-application/list").text
+    finally:
+        with Session(console.engine) as session:
+            session.execute(delete(EventApplication).where(EventApplication.band_id == band_id))
+            session.execute(delete(Band).where(Band.id == band_id))
+            session.commit()
+    assert "Far Away Five" in everything
+    assert "Far Away Five" not in own
+    assert "The Testers" in own

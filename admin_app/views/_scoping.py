@@ -8,13 +8,16 @@ rows without them, and each of those places is closed here:
   rows (:class:`ScopedPickers`);
 * sidebar filters list their choices (every venue, every city) with a query of their own
   (:class:`ScopedFilter`);
-* a form submits related ids that no picker offered (:func:`check_submitted_relations`).
+* a form submits related ids that no picker offered (:func:`check_submitted_relations`);
+* a form sent back (refused, or invalid) shows the picked row's name: only a row the
+  picker would offer is named (:class:`ScopedPickers`), any other is shown as unpicked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from contextvars import ContextVar
+from typing import Any, cast
 
 from sqladmin.ajax import QueryAjaxModelLoader
 from sqladmin.authorization import AllowAllAuthorizationBackend
@@ -32,6 +35,10 @@ SCOPE_ATTR = "console_scope"
 NOT_OFFERED = "Not a valid choice: pick one from the list."
 
 RunQuery = Callable[[Select[Any]], Awaitable[Any]]
+
+# The scope of the request being answered, for the code SQLAdmin calls without the
+# request (a picker naming its current value). Set with request.state's, in ScopeLoader.
+_request_scope: ContextVar[Scope | None] = ContextVar("console_request_scope", default=None)
 
 
 class ScopeLoader(AllowAllAuthorizationBackend):
@@ -52,6 +59,7 @@ class ScopeLoader(AllowAllAuthorizationBackend):
         user = getattr(request.state, "user", None)
         scope = None if user is None else await run_in_threadpool(self._load, user.id)
         setattr(request.state, SCOPE_ATTR, scope)
+        _request_scope.set(scope)
 
     def _load(self, user_id: int) -> Scope | None:
         with self.sessions() as session:
@@ -82,7 +90,8 @@ def scope_choices(stmt: Select[Any], scope: Scope) -> Select[Any]:
     for table in stmt.get_final_froms():
         model = _model_of(table)
         stmt = stmt.where(false() if model is None else scoping.visible_clause(model, scope))
-    return stmt
+    # And in its subqueries: "bands that applied" means applied at the user's venues.
+    return stmt.options(*scoping.hide_other_venues(scope))
 
 
 class ScopedFilter:
@@ -122,7 +131,62 @@ class ScopedPickers(dict[str, QueryAjaxModelLoader]):
             # One rule for what a picker offers: add a condition to lookup_filter instead.
             raise ValueError(f"{self.for_model.__name__}.{name}: 'where' would bypass scoping")
         loader.where = _picker_where(loader.model, self.for_model)
+        loader.format_by_pk = _scoped_format_by_pk(loader, self.for_model)  # type: ignore[method-assign,assignment]
         super().__setitem__(name, loader)
+
+
+def _scoped_format_by_pk(
+    loader: QueryAjaxModelLoader, for_model: type[Base]
+) -> Callable[[Any], Coroutine[Any, Any, dict[str, Any]]]:
+    """``loader.format_by_pk`` that names only rows the picker offers the current user.
+
+    SQLAdmin calls it to show a form's picked value; for a form sent back after a refused
+    or invalid save, that value is whatever id was posted, and unscoped it would print
+    the name (and a user's email) of any row.
+    """
+    unscoped = loader.format_by_pk
+
+    async def format_by_pk(pk: Any) -> dict[str, Any]:
+        scope = _request_scope.get()
+        if scope is None:
+            return {}
+        if not scope.is_superuser:
+            sessions = cast(sessionmaker[Session], loader.model_admin.session_maker)
+            ident = _submitted_id(pk)
+            if ident is None or not await run_in_threadpool(
+                _is_offered, sessions, scope, loader.model, for_model, ident
+            ):
+                return {}
+        return await unscoped(pk)
+
+    return format_by_pk
+
+
+def _is_offered(
+    sessions: sessionmaker[Session],
+    scope: Scope,
+    target: type[Base],
+    for_model: type[Base],
+    ident: int,
+) -> bool:
+    with sessions() as session:
+        return is_offered(session, scope, target, for_model, ident)
+
+
+def is_offered(
+    session: Session, scope: Scope, target: type[Base], for_model: type[Base], ident: int
+) -> bool:
+    """Would a picker for ``for_model`` offer row ``ident`` of ``target`` to ``scope``?"""
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    inspect(target).primary_key[0] == ident,
+                    scoping.lookup_filter(scope, target, for_model),
+                )
+            )
+        )
+    )
 
 
 def _picker_where(
@@ -161,12 +225,6 @@ def check_submitted_relations(
             continue
         target = relation.mapper.class_
         ident = _submitted_id(value)
-        offered = ident is not None and session.scalar(
-            select(
-                exists().where(
-                    target.id == ident, scoping.lookup_filter(scope, target, for_model=model)
-                )
-            )
-        )
+        offered = ident is not None and is_offered(session, scope, target, model, ident)
         if not offered:
             raise ConsoleFormError(NOT_OFFERED, name)

@@ -214,8 +214,12 @@ class ConsoleModelView(ModelView):
         return self.scope_statement(request, stmt)
 
     def details_query(self, request: Request) -> AnySelect:
-        """One row for the details page (and the delete checks)."""
+        """One row for the details page (and the delete checks); its related-rows blocks
+        (a band's applications) list only rows of venues the user may see."""
         stmt = super().details_query(request).options(*self.details_options(request))
+        scope = _scoping.current_scope(request)
+        if scope is not None:
+            stmt = stmt.options(*scoping.hide_other_venues(scope))
         return self.scope_statement(request, stmt)
 
     def form_edit_query(self, request: Request) -> AnySelect:

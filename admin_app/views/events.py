@@ -26,9 +26,12 @@ from admin_app.localtime import (
     to_utc,
 )
 from admin_app.rules import clash_message, clash_message_for, find_confirmed_clash
+from admin_app.scoping import Scope
 from admin_app.views._errors import ConsoleFormError
 from admin_app.views._filters import Bound, ChoiceFilter, LocalDateBoundFilter, venue_zones
 from admin_app.views._related import NameFilter
+from admin_app.views._saving import GONE
+from admin_app.views._scoping import current_scope
 from admin_app.views.base import ConsoleModelView
 from admin_app.views.booking_actions import (
     ACCEPT,
@@ -293,10 +296,21 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
             if not is_created and (_changed(obj, "starts_at") or _changed(obj, "ends_at")):
                 try:
                     booking.check_band_clashes_for_event(
-                        session, obj, refusal="Cannot move this confirmed event: "
+                        session,
+                        obj,
+                        _actor(request),
+                        refusal="Cannot move this confirmed event: ",
                     )
                 except booking.BandDoubleBooked as error:
                     raise ConsoleFormError(str(error), "starts_at") from None
+
+
+def _actor(request: Request) -> Scope:
+    """The signed-in user's scope; :meth:`ConsoleModelView.check_save` ran first."""
+    scope = current_scope(request)
+    if scope is None:
+        raise ConsoleFormError(GONE)
+    return scope
 
 
 def application_venue(application: EventApplication, _name: str = "venue") -> str:
