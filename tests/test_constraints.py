@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
@@ -32,10 +32,8 @@ from models import (
     VenueOperatingHours,
     VenueStaff,
 )
+from models.events import EVENT_NO_OVERLAP_CONSTRAINT
 
-POSTGRES_ONLY = pytest.mark.parametrize(
-    "db_kind", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
-)
 START = datetime(2027, 6, 4, 19, 0, tzinfo=UTC)
 
 
@@ -386,7 +384,10 @@ def test_rows_must_point_at_existing_parents(db_session: Session) -> None:
         db_session.add(BandMember(band_id=999_999, user_id=999_998))
 
 
-# -- no double booking (PostgreSQL exclusion constraint) ---------------------------------
+# -- no double booking (PostgreSQL exclusion constraint, SQLite triggers) -----------------
+#
+# Written as a script would write them: plain ORM or Core statements, none of the booking
+# rules' locks or checks. The database alone must refuse the overlap, on both databases.
 
 
 def _confirmed(venue: Venue, starts: datetime, hours: float = 3, **values: Any) -> Event:
@@ -396,14 +397,18 @@ def _confirmed(venue: Venue, starts: datetime, hours: float = 3, **values: Any) 
 
 @contextmanager
 def _double_booking_refused(session: Session) -> Iterator[None]:
-    with pytest.raises(IntegrityError) as excinfo, session.begin_nested():  # noqa: PT012
+    # SQLite's triggers name the constraint they stand in for, as SQLite names its own.
+    name = EVENT_NO_OVERLAP_CONSTRAINT
+    with _rejected(
+        session, rf'exclusion constraint "{name}"', rf"EXCLUDE constraint failed: {name}$"
+    ):
         yield
-        session.flush()
-    session.expire_all()
-    assert getattr(excinfo.value.orig, "sqlstate", None) == "23P01", excinfo.value.orig
 
 
-@POSTGRES_ONLY
+def _status(session: Session, event: Event) -> str | None:
+    return session.scalar(select(Event.status).where(Event.id == event.id))
+
+
 def test_overlapping_confirmed_events_at_one_venue_are_refused(
     db_session: Session, venue: Venue
 ) -> None:
@@ -413,10 +418,20 @@ def test_overlapping_confirmed_events_at_one_venue_are_refused(
     with _double_booking_refused(db_session):
         # Entirely inside the first show.
         db_session.add(_confirmed(venue, START + timedelta(minutes=30), hours=1))
+    with _double_booking_refused(db_session):
+        # Around it, and as a Core INSERT.
+        db_session.execute(
+            insert(Event).values(
+                venue_id=venue.id,
+                title="Marathon",
+                starts_at=START - timedelta(hours=1),
+                ends_at=START + timedelta(hours=5),
+                status="confirmed",
+            )
+        )
     assert _count(db_session, Event) == 1
 
 
-@POSTGRES_ONLY
 def test_confirming_an_overlapping_hold_is_refused(db_session: Session, venue: Venue) -> None:
     hold = _confirmed(venue, START + timedelta(hours=1), status="hold", hold_rank=1)
     _accept(db_session, _confirmed(venue, START), hold)
@@ -425,10 +440,47 @@ def test_confirming_an_overlapping_hold_is_refused(db_session: Session, venue: V
         db_session.execute(
             update(Event).where(Event.id == hold.id).values(status="confirmed", hold_rank=None)
         )
-    assert db_session.scalar(select(Event.status).where(Event.id == hold.id)) == "hold"
+    assert _status(db_session, hold) == "hold"
 
 
-@POSTGRES_ONLY
+def test_moving_a_confirmed_event_onto_another_is_refused(
+    db_session: Session, venue: Venue
+) -> None:
+    other_venue = _venue("Across the Street")
+    show, later, elsewhere = (
+        _confirmed(venue, START),
+        _confirmed(venue, START + timedelta(hours=4)),
+        _confirmed(other_venue, START),
+    )
+    _accept(db_session, show, later, elsewhere)
+    with _double_booking_refused(db_session):  # later in time, into the show
+        db_session.execute(
+            update(Event).where(Event.id == later.id).values(starts_at=START + timedelta(hours=2))
+        )
+    with _double_booking_refused(db_session):  # longer, into the next show
+        db_session.execute(
+            update(Event).where(Event.id == show.id).values(ends_at=START + timedelta(hours=5))
+        )
+    with _double_booking_refused(db_session):  # to the other venue, same time
+        db_session.execute(update(Event).where(Event.id == elsewhere.id).values(venue_id=venue.id))
+    db_session.expire_all()
+    assert (show.ends_at, later.starts_at, elsewhere.venue_id) == (
+        START + timedelta(hours=3),
+        START + timedelta(hours=4),
+        other_venue.id,
+    )
+
+    # A confirmed event may move over its own old slot, grow up to the next show, and
+    # change anything the rule does not read.
+    with db_session.begin_nested():
+        db_session.execute(
+            update(Event)
+            .where(Event.id == show.id)
+            .values(starts_at=START - timedelta(hours=1), ends_at=START + timedelta(hours=4))
+        )
+        db_session.execute(update(Event).where(Event.id == later.id).values(title="Encore"))
+
+
 def test_what_may_overlap(db_session: Session, venue: Venue) -> None:
     other_venue = _venue("Across the Street")
     _accept(
@@ -447,6 +499,29 @@ def test_what_may_overlap(db_session: Session, venue: Venue) -> None:
         _confirmed(other_venue, START),
     )
     assert _count(db_session, Event) == 8
+
+
+def test_a_cancelled_show_frees_its_slot(db_session: Session, venue: Venue) -> None:
+    show = _confirmed(venue, START)
+    _accept(db_session, show)
+    with db_session.begin_nested():
+        db_session.execute(update(Event).where(Event.id == show.id).values(status="cancelled"))
+    _accept(db_session, _confirmed(venue, START + timedelta(hours=1)))
+    # The cancelled show cannot come back over the new one.
+    with _double_booking_refused(db_session):
+        db_session.execute(update(Event).where(Event.id == show.id).values(status="confirmed"))
+    assert _status(db_session, show) == "cancelled"
+
+
+@pytest.mark.parametrize("length", [timedelta(0), timedelta(hours=-1)])
+def test_an_empty_confirmed_event_is_refused_by_its_check(
+    db_session: Session, venue: Venue, length: timedelta
+) -> None:
+    # Inside a confirmed show, yet the CHECK names the real fault on both databases.
+    _accept(db_session, _confirmed(venue, START))
+    with _check_fails(db_session, "ck_events_ends_after_start"):
+        starts = START + timedelta(hours=1)
+        db_session.add(_event(venue, status="confirmed", starts_at=starts, ends_at=starts + length))
 
 
 # -- UTCDateTime -------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from admin_app.views import _counting
+from admin_app.views import events as event_views
 from admin_app.views._errors import translate
 from admin_app.views._saving import column_values
 from admin_app.views.events import EventAdmin
@@ -31,6 +32,12 @@ from tests.console_views_support import (
     sign_in_superuser,
 )
 from tests.worlds.rows import utc
+
+# What the console says of a show clashing with "Headliner" (19:00-22:00 UTC, Berlin).
+HEADLINER_CLASH = (
+    "The venue already has a confirmed event at that time: Headliner, "
+    "Sat 12 Dec 2026 20:00-23:00 (Europe/Berlin)."
+)
 
 
 def stored_event(engine: Engine) -> Event:
@@ -124,10 +131,7 @@ def test_overlapping_confirmed_events_are_refused_naming_the_clash(
     clash = event_form(venue_id, starts_at="2026-12-12T22:30", ends_at="2026-12-13T00:30")
     response = post_form(client, "/admin/event/create", clash)
     assert response.status_code == 400
-    assert (
-        "The venue already has a confirmed event at that time: Headliner, "
-        "Sat 12 Dec 2026 20:00-23:00 (Europe/Berlin)."
-    ) in response.text
+    assert HEADLINER_CLASH in response.text
     assert 'value="2026-12-12T22:30"' in response.text  # the input is kept
     assert count_rows(engine, Event) == 1
 
@@ -139,7 +143,10 @@ def test_overlapping_confirmed_events_are_refused_naming_the_clash(
     assert count_rows(engine, Event) == 3
 
 
-def test_the_database_guards_overlaps_on_postgresql(engine: Engine, db_kind: str) -> None:
+def test_the_database_guards_overlaps(engine: Engine) -> None:
+    """A writer that skips the console's check (no lock, no clash lookup) is refused by the
+    database itself: PostgreSQL's exclusion constraint, SQLite's triggers. Either refusal
+    translates to the sentence the console's own check shows."""
     venue_id = add_venue(engine)
     add_event(engine, venue_id, "Headliner", utc(2026, 12, 12, 19), utc(2026, 12, 12, 22))
     with Session(engine) as session:
@@ -152,19 +159,32 @@ def test_the_database_guards_overlaps_on_postgresql(engine: Engine, db_kind: str
         )
         session.add(rival)
         values = column_values(rival)
-        if db_kind == "sqlite":  # no exclusion constraint: the console's check is the guard
-            session.flush()
-            session.rollback()
-            return
         with pytest.raises(IntegrityError) as caught:
             session.flush()
         session.rollback()
         error = translate(caught.value, session, values, EventAdmin.constraint_messages)
     assert error.field == "starts_at"
-    assert error.message == (
-        "The venue already has a confirmed event at that time: Headliner, "
-        "Sat 12 Dec 2026 20:00-23:00 (Europe/Berlin)."
-    )
+    assert error.message == HEADLINER_CLASH
+    assert count_rows(engine, Event) == 1
+
+
+def test_a_save_that_skipped_the_clash_check_reads_the_same_on_both_databases(
+    client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Were the form's own clash check ever skipped, the database still refuses the save,
+    and the user reads the same plain sentence, with their input kept, on either database."""
+    sign_in_superuser(client, engine)
+    venue_id = add_venue(engine)
+    add_event(engine, venue_id, "Headliner", utc(2026, 12, 12, 19), utc(2026, 12, 12, 22))
+    # The lapse: the view's check finds no clash (the database is left as it is).
+    monkeypatch.setattr(event_views, "find_confirmed_clash", lambda *_args, **_kwargs: None)
+    clash = event_form(venue_id, starts_at="2026-12-12T22:30", ends_at="2026-12-13T00:30")
+    response = post_form(client, "/admin/event/create", clash)
+    assert response.status_code == 400
+    assert HEADLINER_CLASH in response.text
+    assert 'value="2026-12-12T22:30"' in response.text  # the input is kept
+    assert count_rows(engine, Event) == 1
+    assert audit_entries(engine, "Event") == []
 
 
 def test_event_list_search_filters_details_edit_delete(client: TestClient, engine: Engine) -> None:

@@ -2,8 +2,9 @@
 
 Two sources of refusal meet here:
 
-* the database (unique, check, foreign key, exclusion constraints): the constraint name
-  (fixed by the naming convention in ``models/base.py``) picks the field and message;
+* the database (unique, check, foreign key, exclusion constraints, and the triggers that
+  stand in for the exclusion constraint on SQLite): the constraint name (fixed by the
+  naming convention in ``models/base.py``) picks the field and message;
 * the console's own checks, which raise :class:`ConsoleFormError` directly.
 
 :class:`ConsoleForm` is the WTForms base class of every console form. It remembers the form
@@ -118,7 +119,9 @@ def show_on_form(error: ConsoleFormError) -> None:
 
 def _sqlite_constraint_name(message: str) -> str | None:
     """The constraint a SQLite error message names, looked up in the metadata if needed."""
-    if match := re.search(r"CHECK constraint failed: (\w+)", message):
+    # EXCLUDE: SQLite's no-overlap triggers word their refusal this way, naming the
+    # PostgreSQL exclusion constraint they stand in for (migration 9a3a1e85b614).
+    if match := re.search(r"(?:CHECK|EXCLUDE) constraint failed: (\w+)", message):
         return match.group(1)
     if match := re.search(r"UNIQUE constraint failed: ([\w., ]+)", message):
         # SQLite names the columns, not the constraint: find the constraint over them.
