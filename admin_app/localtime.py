@@ -1,7 +1,14 @@
 """Venue-local time: pure functions between UTC instants and a venue's wall clock.
 
 Events are stored as UTC instants; people enter and read them on the venue's clock, in
-the venue's IANA zone. Everything that converts between the two goes through here.
+the venue's IANA zone. Everything that converts between the two goes through here, and so
+do the rules for the nights the clocks change:
+
+- a time the clocks skip (going forward) is refused where a person typed it
+  (:func:`to_utc`), and is the moment they change where nobody did, such as a venue's
+  usual hours on the match page (:func:`to_utc_past_gap`, :data:`SKIPPED_HOUR_RULE`);
+- a time that happens twice (going back) is the first one, except that a saved time sent
+  back unchanged keeps its instant (:func:`to_utc_keeping`, :data:`REPEATED_HOUR_RULE`).
 """
 
 from __future__ import annotations
@@ -14,6 +21,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 DISPLAY_FORMAT = "%a %d %b %Y %H:%M"
 # What an HTML datetime-local input sends and expects.
 INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+
+# The rules for the wall-clock times a daylight-saving change makes ambiguous, in the
+# words the pages show: the code below and what people read say the same thing.
+REPEATED_HOUR_RULE = (
+    "When the clocks go back, a time in the hour that happens twice means the first one; "
+    "a saved time you leave unchanged keeps its place."
+)
+SKIPPED_HOUR_RULE = (
+    "On the night the clocks go forward, a usual opening or closing time they skip counts "
+    "as the moment they change (for example, 02:00 becomes 03:00 on the new clock)."
+)
 
 
 class LocalTimeError(ValueError):
@@ -48,24 +66,62 @@ def zone(name: str) -> ZoneInfo:
         raise LocalTimeError(f"Unknown time zone {name!r}.") from None
 
 
+def _exists(local: datetime, tz: ZoneInfo) -> bool:
+    # A skipped wall time does not survive the round trip through UTC.
+    return local.replace(tzinfo=tz).astimezone(UTC).astimezone(tz).replace(tzinfo=None) == local
+
+
+def _first_existing(local: datetime, tz: ZoneInfo) -> datetime:
+    """``local`` itself, or the first wall-clock minute after it that the clocks show."""
+    for _ in range(24 * 60):  # no zone has skipped a whole day in decades
+        if _exists(local, tz):
+            return local
+        local += timedelta(minutes=1)
+    raise LocalTimeError(f"{local:%d %b %Y} has no such time")  # pragma: no cover
+
+
 def to_utc(local: datetime, zone_name: str) -> datetime:
     """The UTC instant of the naive wall-clock time ``local`` in ``zone_name``.
 
     A time skipped when clocks go forward does not exist and is refused. A time that
     happens twice when clocks go back is read as the first one (fold=0), the usual choice
-    for a show announced before the change.
+    for a show announced before the change (:data:`REPEATED_HOUR_RULE`).
     """
     if local.tzinfo is not None:
         raise LocalTimeError("expected a wall-clock (naive) time")
     tz = zone(zone_name)
-    aware = local.replace(tzinfo=tz)
-    instant = aware.astimezone(UTC)
-    if instant.astimezone(tz).replace(tzinfo=None) != local:
+    if not _exists(local, tz):
         raise LocalTimeError(
             f"{local:%d %b %Y %H:%M} does not exist in {zone_name}: the clocks skip that "
             "hour. Choose a time after the change."
         )
-    return instant
+    return local.replace(tzinfo=tz).astimezone(UTC)
+
+
+def to_utc_past_gap(local: datetime, zone_name: str) -> datetime:
+    """:func:`to_utc`, but a time the clocks skip is the moment they change.
+
+    For times nobody typed for that date, such as a venue's usual hours on the night the
+    clocks go forward: the night is still held, from or until the first instant after
+    the gap (:data:`SKIPPED_HOUR_RULE`).
+    """
+    if local.tzinfo is not None:
+        raise LocalTimeError("expected a wall-clock (naive) time")
+    return to_utc(_first_existing(local, zone(zone_name)), zone_name)
+
+
+def to_utc_keeping(local: datetime, zone_name: str, stored: datetime | None) -> datetime:
+    """:func:`to_utc`, except that the time ``stored`` shows (to the minute) keeps ``stored``.
+
+    A form shows a stored instant as wall-clock text, which cannot say which of a repeated
+    hour's two times it was; read again as the first one, a show stored at the second
+    would move an hour earlier on a save that changed nothing (:data:`REPEATED_HOUR_RULE`).
+    """
+    if stored is not None:
+        shown = to_local(stored, zone_name).replace(second=0, microsecond=0)
+        if shown == local:
+            return stored
+    return to_utc(local, zone_name)
 
 
 def to_local(instant: datetime, zone_name: str) -> datetime:
@@ -97,10 +153,4 @@ def local_midnight_utc(day: date, zone_name: str) -> datetime:
     # Midnight itself may be skipped by a DST change in a few zones; the first existing
     # minute of the day is then the start of the day.
     tz = zone(zone_name)
-    local = datetime.combine(day, time.min)
-    for _ in range(24 * 4):
-        instant = local.replace(tzinfo=tz).astimezone(UTC)
-        if instant.astimezone(tz).replace(tzinfo=None) == local:
-            return instant
-        local += timedelta(minutes=15)
-    raise LocalTimeError(f"{day} has no midnight in {zone_name}")  # pragma: no cover
+    return _first_existing(datetime.combine(day, time.min), tz).replace(tzinfo=tz).astimezone(UTC)

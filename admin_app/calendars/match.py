@@ -5,6 +5,11 @@ not marked closed, no confirmed show that night) and the band is free (not unava
 members included, and no confirmed gig that day anywhere, each gig on its own venue's
 date). Past dates never match. Existing holds do not block a date: holds stack, and a
 new one takes the next rank.
+
+A hold covers the venue's usual hours that night, exactly as the page offers them; on the
+night the clocks go forward, an opening or closing time they skip counts as the moment
+they change (:data:`admin_app.localtime.SKIPPED_HOUR_RULE`), so every offered night can
+be held.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from admin_app.booking import NotFound
 from admin_app.calendars.band import BandDay, BandMonth, band_month
 from admin_app.calendars.grid import Month
 from admin_app.calendars.venue import OpeningHours, VenueDay, VenueMonth, venue_month
-from admin_app.localtime import LocalTimeError, to_utc
+from admin_app.localtime import SKIPPED_HOUR_RULE, to_local, to_utc_past_gap
 from admin_app.scoping import Scope, can
 from models import Event, EventApplication, Venue
 
@@ -35,6 +40,8 @@ TIER_LABELS = (
 )
 # Spelled out here: inside Match, "date" names the field, not the type.
 SortKey = tuple[int, bool, date]
+# Under the list of dates: what a hold covers, and the rule for a clock-change night.
+HOLD_TIMES_NOTE = f"A hold covers the venue's usual hours that night. {SKIPPED_HOUR_RULE}"
 
 
 class HoldRefused(ValueError):
@@ -49,6 +56,11 @@ class Match:
     hours: OpeningHours
     tier: int
     next_hold_rank: int
+    # The hold's times (UTC): the usual hours, unless the clocks skip one of them.
+    starts_at: datetime
+    ends_at: datetime
+    # Said beside the usual hours when the clocks change them that night, else None.
+    clock_note: str | None = None
 
     @property
     def weekend(self) -> bool:
@@ -81,8 +93,34 @@ class MatchList:
         """The match on ``day``, if it is one."""
         return next((match for match in self.matches if match.date == day), None)
 
+    @property
+    def hold_times_note(self) -> str:
+        """What a hold covers, for the page."""
+        return HOLD_TIMES_NOTE
 
-def why_not(venue_day: VenueDay, band_day: BandDay, today: date) -> str | None:
+
+def _hold_times(day: date, hours: OpeningHours, zone_name: str) -> tuple[datetime, datetime] | None:
+    """The night's usual hours as UTC instants, or None if the clocks skip all of them.
+
+    Closing past midnight is the next day. A time the clocks skip counts as the moment
+    they change (SKIPPED_HOUR_RULE), so hours inside the skipped hour come to nothing.
+    """
+    closing_day = day + timedelta(days=1) if hours.past_midnight else day
+    starts_at = to_utc_past_gap(datetime.combine(day, hours.opens_at), zone_name)
+    ends_at = to_utc_past_gap(datetime.combine(closing_day, hours.closes_at), zone_name)
+    return (starts_at, ends_at) if ends_at > starts_at else None
+
+
+def _clock_note(
+    hours: OpeningHours, times: tuple[datetime, datetime], zone_name: str
+) -> str | None:
+    start, end = (to_local(instant, zone_name) for instant in times)
+    if (start.time(), end.time()) == (hours.opens_at, hours.closes_at):
+        return None
+    return f"The clocks go forward that night: held {start:%H:%M}-{end:%H:%M}."
+
+
+def why_not(venue_day: VenueDay, band_day: BandDay, today: date, zone_name: str) -> str | None:
     """Why this date is not a match (a plain sentence), or None when it is one."""
     if venue_day.date < today:
         return "The date has passed."
@@ -90,6 +128,8 @@ def why_not(venue_day: VenueDay, band_day: BandDay, today: date) -> str | None:
         return "The venue is marked closed that day."
     if venue_day.hours is None:
         return "The venue has no opening hours on that weekday."
+    if _hold_times(venue_day.date, venue_day.hours, zone_name) is None:
+        return "The venue's usual hours fall in the hour the clocks skip that night."
     if venue_day.has_confirmed_event:
         return "The venue already has a confirmed show that night."
     if band_day.status == "unavailable":
@@ -106,15 +146,21 @@ def _tier(venue_day: VenueDay, band_day: BandDay) -> int:
     return 2 - said_yes
 
 
-def _match(venue_day: VenueDay, band_day: BandDay, today: date) -> Match | None:
-    # (hours is re-checked only so the type checker knows it is set below.)
-    if why_not(venue_day, band_day, today) is not None or venue_day.hours is None:
+def _match(venue_day: VenueDay, band_day: BandDay, today: date, zone_name: str) -> Match | None:
+    if why_not(venue_day, band_day, today, zone_name) is not None:
+        return None
+    # (Both re-checked only so the type checker knows they are set below.)
+    hours = venue_day.hours
+    if hours is None or (times := _hold_times(venue_day.date, hours, zone_name)) is None:
         return None
     return Match(
         date=venue_day.date,
-        hours=venue_day.hours,
+        hours=hours,
         tier=_tier(venue_day, band_day),
         next_hold_rank=venue_day.next_hold_rank,
+        starts_at=times[0],
+        ends_at=times[1],
+        clock_note=_clock_note(hours, times, zone_name),
     )
 
 
@@ -149,7 +195,8 @@ def find_matches(
     found = [
         match
         for venue_day, band_day in zip(venue.days(), band.days(), strict=True)
-        if venue_day.in_month and (match := _match(venue_day, band_day, venue.today))
+        if venue_day.in_month
+        and (match := _match(venue_day, band_day, venue.today, venue.timezone))
     ]
     return MatchList(
         venue_id=venue.venue_id,
@@ -179,15 +226,6 @@ def _serialise_holds(session: Session, venue_id: int) -> None:
         )
 
 
-def _show_times(day: date, hours: OpeningHours, zone_name: str) -> tuple[datetime, datetime]:
-    """The night's usual hours as UTC instants (closing past midnight is the next day)."""
-    closing_day = day + timedelta(days=1) if hours.past_midnight else day
-    return (
-        to_utc(datetime.combine(day, hours.opens_at), zone_name),
-        to_utc(datetime.combine(closing_day, hours.closes_at), zone_name),
-    )
-
-
 def place_hold(
     session: Session,
     actor: Scope,
@@ -199,8 +237,9 @@ def place_hold(
     remote_addr: str | None = None,
     now: datetime | None = None,
 ) -> Event:
-    """Hold ``day`` at the venue for the band: a hold event at the venue's usual hours
-    (next free rank that night) and the band's pending application, both audited.
+    """Hold ``day`` at the venue for the band: a hold event at the times the match page
+    offers (the usual hours, see HOLD_TIMES_NOTE; next free rank that night) and the
+    band's pending application, both audited.
 
     Flushes, never commits. Raises :class:`HoldRefused` when the date is no longer a
     match, NotFound for a venue or band the actor may not see or book.
@@ -208,21 +247,17 @@ def place_hold(
     _serialise_holds(session, venue_id)
     venue, band = _months(session, actor, venue_id, band_id, Month.of(day), now)
     venue_day, band_day = venue.day(day), band.day(day)
-    match = _match(venue_day, band_day, venue.today)
+    match = _match(venue_day, band_day, venue.today, venue.timezone)
     if match is None:
         raise HoldRefused(
             f"{day:%a %d %b %Y} is not free for {band.band_name} at {venue.venue_name}: "
-            f"{why_not(venue_day, band_day, venue.today)}"
+            f"{why_not(venue_day, band_day, venue.today, venue.timezone)}"
         )
-    try:
-        starts_at, ends_at = _show_times(day, match.hours, venue.timezone)
-    except LocalTimeError as error:  # opening time skipped by a DST change
-        raise HoldRefused(str(error)) from None
     event = Event(
         venue_id=venue_id,
         title=title or f"Hold: {band.band_name}",
-        starts_at=starts_at,
-        ends_at=ends_at,
+        starts_at=match.starts_at,
+        ends_at=match.ends_at,
         status="hold",
         hold_rank=match.next_hold_rank,
         updated_by_id=actor.user_id,

@@ -19,11 +19,12 @@ from wtforms import DateTimeLocalField, Form, SelectField
 from admin_app import booking
 from admin_app.localtime import (
     INPUT_FORMAT,
+    REPEATED_HOUR_RULE,
     LocalTimeError,
     format_local,
     format_local_range,
     to_local,
-    to_utc,
+    to_utc_keeping,
 )
 from admin_app.rules import clash_message, clash_message_for, find_confirmed_clash
 from admin_app.scoping import Scope
@@ -206,7 +207,7 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
         "starts_at": {
             "label": "Starts (venue time)",
             "format": [INPUT_FORMAT, INPUT_FORMAT + ":%S"],
-            "description": LOCAL_TIME_NOTE,
+            "description": f"{LOCAL_TIME_NOTE} {REPEATED_HOUR_RULE}",
         },
         "ends_at": {
             "label": "Ends (venue time)",
@@ -271,8 +272,11 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
         for key in ("starts_at", "ends_at"):
             value = getattr(obj, key)
             if value is not None and value.tzinfo is None:
+                # A time left as the form showed it keeps its stored instant, even the
+                # second of a repeated hour; any other is read by REPEATED_HOUR_RULE.
+                stored = None if is_created else _stored(obj, key)
                 try:
-                    setattr(obj, key, to_utc(value, venue.timezone))
+                    setattr(obj, key, to_utc_keeping(value, venue.timezone, stored))
                 except LocalTimeError as exc:
                     raise ConsoleFormError(str(exc), key) from None
         if obj.ends_at <= obj.starts_at:
