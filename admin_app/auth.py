@@ -58,7 +58,7 @@ class SignInOutcome:
 
     user_id: int | None = None
     cookie: dict[str, str] | None = None
-    locked_for: timedelta | None = None
+    lockout: throttle.Lockout | None = None
 
 
 def _may_use_console() -> ColumnElement[bool]:
@@ -140,16 +140,18 @@ def attempt_sign_in(
     The argon2 check deliberately costs tens of milliseconds of CPU, so it runs with no
     database connection held: a burst of sign-ins would otherwise drain the pool and
     every other page would wait for a connection. Two short transactions surround it.
+    The first claims the attempt's throttle slot (recorded as a failure until the
+    password proves right), so parallel guesses cannot all pass the check in between.
     """
     now = now or datetime.now(UTC)
     key = throttle.throttle_key(email)
     with sessions.begin() as session:
-        wait = throttle.locked_for(session, key, now)
-        if wait is not None:
+        lockout = throttle.claim_attempt(session, key, remote_addr, now)
+        if lockout is not None:
             # Refused before the password is even looked at: the right password does not
             # help a guesser, and the refusal does not extend the lock.
             _audit_failure(session, email, remote_addr, "throttled")
-            return SignInOutcome(locked_for=wait)
+            return SignInOutcome(lockout=lockout)
         user = session.scalar(select(User).where(User.email == key))
         stored_hash = user.password_hash if user else None
 
@@ -161,7 +163,7 @@ def attempt_sign_in(
         # or deactivation in between), and still allowed in.
         unchanged = user is not None and user.password_hash == stored_hash
         if user is None or not (password_ok and unchanged and _may_sign_in(session, user)):
-            throttle.record_failure(session, key, now)
+            # The slot claimed above stays: it is this failure's row.
             _audit_failure(session, email, remote_addr, "invalid credentials")
             return SignInOutcome()
         throttle.reset(session, key)

@@ -3,8 +3,8 @@
 SQLAdmin's own pages say "Invalid credentials.", always land on the index and sign out on
 a GET, which any link or image on another site could fire. :class:`ConsoleAdmin` keeps
 SQLAdmin's routes and names but answers with the console's rules: one refusal message,
-HTTP 429 while an email is throttled, ``next`` followed only within the console, and
-sign-out by POST only (a GET gets 405).
+HTTP 429 while an email or a client address is throttled, ``next`` followed only within
+the console, and sign-out by POST only (a GET gets 405).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from admin_app.auth import SIGN_IN_REFUSED, ConsoleAuth
-from admin_app.throttle import lockout_message
 
 LOGIN_TEMPLATE = "sqladmin/login.html"
 MAX_NEXT_LENGTH = 2000
@@ -77,11 +76,11 @@ class ConsoleAdmin(Admin):
         form = await request.form()
         next_path = safe_next(form.get("next") or request.query_params.get("next"), prefix)
         outcome = await self.console_auth.sign_in(request)
-        if outcome.locked_for is not None:
+        if outcome.lockout is not None:
             return PlainTextResponse(
-                lockout_message(outcome.locked_for),
+                outcome.lockout.message,
                 status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-                headers={"Retry-After": str(math.ceil(outcome.locked_for.total_seconds()))},
+                headers={"Retry-After": str(math.ceil(outcome.lockout.wait.total_seconds()))},
             )
         if outcome.user_id is None:
             typed = form.get("username")

@@ -49,11 +49,18 @@ class AuditEntry(IdMixin, Base):
 
 
 class LoginFailure(IdMixin, Base):
-    """One failed sign-in. Counted per email over a window; kept in the database so every
-    web process sees the same count."""
+    """One failed sign-in, or one in flight (see :mod:`admin_app.throttle`). Counted per
+    email and per client address over a window; kept in the database so every web process
+    sees the same count."""
 
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_email_failed_at", "email", "failed_at"),)
+    __table_args__ = (
+        Index("ix_login_failures_email_failed_at", "email", "failed_at"),
+        Index("ix_login_failures_remote_addr_failed_at", "remote_addr", "failed_at"),
+    )
 
     email: Mapped[str] = mapped_column(String(320))
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
+    # The client address the attempt came from (None when unknown, e.g. the CLI or tests
+    # calling the sign-in directly); as long as audit_log.remote_addr.
+    remote_addr: Mapped[str | None] = mapped_column(String(45))
