@@ -13,10 +13,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from admin_app import errors, feeds_http, instrumentation, passwords
+from admin_app import access_log, errors, feeds_http, instrumentation, passwords
 from admin_app.console import ADMIN_BASE_URL, mount_console
 from admin_app.db import build_engine, build_sessionmaker
 from admin_app.input_guard import NulCharacterMiddleware
+from admin_app.proxy import TrustedProxyMiddleware
 from admin_app.schema_guard import SchemaState, check_schema
 from admin_app.settings import Settings, load_settings
 
@@ -85,4 +86,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # Benchmark-only statement counting; a no-op unless BENCH_SQL_STATS=1.
     instrumentation.install(app, engine)
     app.add_middleware(NulCharacterMiddleware)
+    # Added last, so outermost: everything inside sees the client the routers saw.
+    app.add_middleware(TrustedProxyMiddleware, hops=settings.trusted_proxy_hops)
+    access_log.install()
     return app

@@ -95,10 +95,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         # workers=None lets uvicorn read WEB_CONCURRENCY, as Heroku-style hosts set it.
         workers=None,
-        # TLS ends at the router: trust its X-Forwarded-* headers so URLs stay https.
-        # Dynos are only reachable through the router, so any peer address is trusted.
-        proxy_headers=True,
-        forwarded_allow_ips="*",
+        # Off: uvicorn would take X-Forwarded-For's left-most entry, which the client
+        # writes. admin_app.proxy reads the headers by TRUSTED_PROXY_HOPS instead.
+        proxy_headers=False,
         access_log=True,
     )
     return EXIT_OK

@@ -20,6 +20,8 @@ DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "admin.sqlite3"
 DEVELOPMENT_SECRET_KEY = "dev-only-secret-key-change-me-in-production"  # noqa: S105
 MIN_PRODUCTION_SECRET_LENGTH = 32
 
+# More routers than this in front of one app is a misconfiguration, not a deployment.
+MAX_PROXY_HOPS = 10
 AppEnv = Literal["development", "production"]
 PasswordHashing = Literal["standard", "fast"]
 
@@ -69,6 +71,9 @@ class Settings:
     port: int = 8000
     # "fast" only for test runs (cheap argon2 parameters); refused in production.
     password_hashing: PasswordHashing = "standard"  # noqa: S105 - a profile name
+    # How many routers in front of the app append to X-Forwarded-For (Heroku: 1); the
+    # client's address is the one the outermost of them appended (admin_app.proxy).
+    trusted_proxy_hops: int = 0
 
     @property
     def is_production(self) -> bool:
@@ -114,12 +119,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if hashing == "fast" and app_env == "production":
         raise SettingsError("PASSWORD_HASHING=fast is for test runs only, never production")
 
+    hops_default = "1" if app_env == "production" else "0"
+    hops_text = env.get("TRUSTED_PROXY_HOPS", hops_default).strip() or hops_default
+    if not hops_text.isdigit() or int(hops_text) > MAX_PROXY_HOPS:
+        raise SettingsError(
+            f"TRUSTED_PROXY_HOPS must be a whole number from 0 to {MAX_PROXY_HOPS} (the "
+            f"routers in front of the app; Heroku: 1), not {hops_text!r}"
+        )
+
     return Settings(
         database_url=database_url_from_env(env),
         secret_key=Secret(secret or DEVELOPMENT_SECRET_KEY),
         app_env=app_env,  # type: ignore[arg-type]  # checked against the Literal above
         port=port,
         password_hashing=hashing,  # type: ignore[arg-type]  # checked against the Literal above
+        trusted_proxy_hops=int(hops_text),
     )
 
 

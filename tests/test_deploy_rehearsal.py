@@ -3,7 +3,9 @@
 The PostgreSQL tests do what the host does: hand a fresh database over as
 ``DATABASE_URL=postgres://…``, run the ``release:`` line through a shell, then the ``web:``
 line with ``PORT`` and ``WEB_CONCURRENCY``. Requests go to the dyno as Heroku's router
-sends them: plain HTTP with ``X-Forwarded-Proto: https``, which the web line trusts. The
+sends them: plain HTTP with ``X-Forwarded-Proto: https`` and the client's address appended
+to ``X-Forwarded-For`` (after whatever the client wrote there itself), which the web line
+trusts one hop deep (``TRUSTED_PROXY_HOPS`` defaults to 1 in production). The
 browser speaks HTTPS to the router, so it does send the ``Secure`` session cookie; a client
 talking plain HTTP to the dyno would not, so the tests pass that cookie on by hand.
 """
@@ -40,6 +42,9 @@ from tests.support import ROOT, free_port, fresh_database, upgrade
 # Real processes: left out of `make test-fast` (see the e2e marker).
 pytestmark = pytest.mark.e2e
 
+# The client's real address, as the router appends it, and a forged one the client wrote.
+CLIENT_ADDRESS = "203.0.113.7"
+FORGED_ADDRESS = "10.6.6.6"
 START_TIMEOUT = 60  # seconds; Heroku gives a web dyno 60 s to bind $PORT (R10)
 LOCK_TIMEOUT = 1.0  # seconds: the release's MIGRATION_LOCK_TIMEOUT in the lock rehearsal
 
@@ -143,7 +148,10 @@ class Web:
         """A client that talks to the dyno the way the router does."""
         return httpx2.Client(
             base_url=f"http://127.0.0.1:{self.port}",
-            headers={"X-Forwarded-Proto": "https"},
+            headers={
+                "X-Forwarded-Proto": "https",
+                "X-Forwarded-For": f"{FORGED_ADDRESS}, {CLIENT_ADDRESS}",
+            },
             timeout=10,
         )
 
@@ -231,6 +239,19 @@ def sign_in(web: Web, email: str, password: str) -> httpx2.Response:
         return client.get("/admin/", headers={"Cookie": cookie})
 
 
+def sign_in_addresses(host: Host) -> list[str]:
+    """The addresses the audit log recorded for sign-ins."""
+    engine = create_engine(host.database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.scalars(
+                text("SELECT remote_addr FROM audit_log WHERE action = 'sign_in'")
+            ).all()
+    finally:
+        engine.dispose()
+    return [str(row) for row in rows]
+
+
 @pytest.fixture
 def host(tmp_path: Path) -> Iterator[Host]:
     """A fresh throwaway PostgreSQL database handed to the host as DATABASE_URL."""
@@ -261,6 +282,16 @@ def test_first_deploy_release_then_web_then_sign_in(host: Host, tmp_path: Path) 
 
         index = sign_in(web, "ops@example.com", password)
         assert index.status_code == 200, index.text
+        # The address the router appended is the one audited and logged, never the
+        # client's own entry.
+        assert sign_in_addresses(host) == [CLIENT_ADDRESS]
+        # A feed's URL is its secret: the access log names the feed by a fingerprint.
+        token = secrets.token_urlsafe(32)
+        assert web.get(f"/feeds/venue/{token}.ics").status_code == 404
+        log = web.output()
+        assert f'{CLIENT_ADDRESS}:0 - "GET /feeds/venue/redacted-' in log, log
+        assert token not in log
+        assert FORGED_ADDRESS not in log
 
         # WEB_CONCURRENCY=2 is honoured: two worker processes served.
         workers = set(re.findall(r"Started server process \[(\d+)\]", web.output()))

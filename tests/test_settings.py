@@ -124,3 +124,16 @@ def test_secret_never_appears_in_repr() -> None:
     assert STRONG_SECRET not in repr(settings.secret_key)
     # The value is still there for the code that signs cookies.
     assert str(settings.secret_key) == STRONG_SECRET
+
+
+def test_trusted_proxy_hops_default_to_herokus_one_router_in_production() -> None:
+    assert load_settings(PRODUCTION).trusted_proxy_hops == 1
+    assert load_settings({}).trusted_proxy_hops == 0  # a laptop has no router in front
+    assert load_settings({**PRODUCTION, "TRUSTED_PROXY_HOPS": "2"}).trusted_proxy_hops == 2
+    assert load_settings({**PRODUCTION, "TRUSTED_PROXY_HOPS": "0"}).trusted_proxy_hops == 0
+
+
+@pytest.mark.parametrize("hops", ["-1", "one", "1.5", "11"])
+def test_bad_trusted_proxy_hops_are_refused(hops: str) -> None:
+    with pytest.raises(SettingsError, match="TRUSTED_PROXY_HOPS must be a whole number from 0"):
+        load_settings({"TRUSTED_PROXY_HOPS": hops})
