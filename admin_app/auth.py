@@ -275,10 +275,10 @@ class ConsoleAuth(AuthenticationBackend):
         email, password = form.get("username", ""), form.get("password", "")
         if not isinstance(email, str) or not isinstance(password, str):
             return SignInOutcome()
-        if "\x00" in email or len(email) > MAX_EMAIL_LENGTH:
-            # No account's email holds a NUL (PostgreSQL text cannot) or is that long (the
-            # throttle's column holds 320 characters): refuse before the throttle's query
-            # or insert fails with a 500.
+        if len(email) > MAX_EMAIL_LENGTH:
+            # No account's email is that long (the throttle's column holds 320
+            # characters): refuse before the throttle's insert fails with a 500. (A NUL
+            # never gets here: admin_app.input_guard refuses it in any request.)
             return SignInOutcome()
         remote_addr = request.client.host if request.client else None
         outcome = await run_in_threadpool(

@@ -376,7 +376,8 @@ def _write_confirmation(session: Session, event: Event, actor: Scope) -> None:
         session.flush()
 
     if session.get_bind().dialect.name != "postgresql":
-        # No exclusion constraint here. No savepoint either: pysqlite would commit the
+        # The write lock taken first means the overlap triggers cannot fire here (the
+        # clash check already ran under it). No savepoint: pysqlite would commit the
         # caller's transaction when releasing one that opened it.
         write()
         return

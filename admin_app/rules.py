@@ -1,8 +1,9 @@
 """Scheduling rules the console checks before saving, on every database.
 
 On PostgreSQL the exclusion constraint ``excl_events_venue_confirmed_no_overlap`` is the
-real guarantee (two saves at the same instant cannot both pass); SQLite has no such
-constraint, so this check is the only guard there. Both paths word the refusal with
+real guarantee (two saves at the same instant cannot both pass); on SQLite, triggers of
+the same name (migration 9a3a1e85b614) refuse what this check would, behind the write
+lock every confirmed save takes first. Both paths word the refusal with
 :func:`clash_message`, so users read the same sentence whichever caught it.
 """
 
