@@ -121,7 +121,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
     hops_default = "1" if app_env == "production" else "0"
     hops_text = env.get("TRUSTED_PROXY_HOPS", hops_default).strip() or hops_default
-    if not hops_text.isdigit() or int(hops_text) > MAX_PROXY_HOPS:
+    # isascii too: str.isdigit() also accepts digits such as "²" that int() refuses.
+    if not (hops_text.isascii() and hops_text.isdigit()) or int(hops_text) > MAX_PROXY_HOPS:
         raise SettingsError(
             f"TRUSTED_PROXY_HOPS must be a whole number from 0 to {MAX_PROXY_HOPS} (the "
             f"routers in front of the app; Heroku: 1), not {hops_text!r}"

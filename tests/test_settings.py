@@ -133,7 +133,7 @@ def test_trusted_proxy_hops_default_to_herokus_one_router_in_production() -> Non
     assert load_settings({**PRODUCTION, "TRUSTED_PROXY_HOPS": "0"}).trusted_proxy_hops == 0
 
 
-@pytest.mark.parametrize("hops", ["-1", "one", "1.5", "11"])
+@pytest.mark.parametrize("hops", ["-1", "one", "1.5", "11", "²"])
 def test_bad_trusted_proxy_hops_are_refused(hops: str) -> None:
     with pytest.raises(SettingsError, match="TRUSTED_PROXY_HOPS must be a whole number from 0"):
         load_settings({"TRUSTED_PROXY_HOPS": hops})
