@@ -1,9 +1,10 @@
-"""Feed tokens never reach the access log.
+"""Feed tokens never reach the server's log.
 
 A calendar feed's URL (``/feeds/venue/<token>.ics``) holds its only credential, and
-uvicorn's access log writes every path in full. :class:`RedactFeedTokens` replaces the
-token with ``redacted-`` and the first 8 hex digits of its SHA-256: enough to tell one
-feed's requests from another's in the log, useless for fetching the feed.
+uvicorn's access log writes every path in full, as does the outage warning of
+:mod:`admin_app.errors`. :func:`redact_path` replaces the token with ``redacted-`` and the
+first 8 hex digits of its SHA-256 (the start of the stored ``feed_token_hash``): enough to
+tell one feed's requests from another's, useless for fetching the feed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import logging
 import re
 
 ACCESS_LOGGER = "uvicorn.access"
-_FEED_PATH = re.compile(r"^(/feeds/(?:venue|band)/)([^/?]+?)(\.ics)?(?=$|[?/])")
+# Anywhere in the path and in any case: a miswritten feed URL (404) holds the secret too.
+_FEED_PATH = re.compile(r"(/feeds/(?:venue|band)/)([^/?]+?)(\.ics)?(?=$|[?/])", re.IGNORECASE)
 
 
 def redact_path(path: str) -> str:

@@ -26,6 +26,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from admin_app.access_log import redact_path
+
 logger = logging.getLogger("admin_app.errors")
 
 UNAVAILABLE_MESSAGE = "The database is unavailable right now. Try again in a moment."
@@ -89,7 +91,7 @@ def log_unavailable(request: Request, error: BaseException) -> None:
     logger.warning(
         "database unavailable: %s %s -> 503 (%s%s)",
         request.method,
-        request.url.path,
+        redact_path(request.url.path),  # a feed's path holds its secret token
         type(error).__name__,
         f" from {type(cause).__module__}.{type(cause).__name__}" if cause is not None else "",
     )
