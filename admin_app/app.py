@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.engine = engine
     app.state.sessions = build_sessionmaker(engine)
     admin = mount_console(app, settings, engine)
+    app.state.console_admin = admin
     # A database outage answers 503 "try again" on every page, console and shell alike.
     errors.install(app, admin)
     # Benchmark-only statement counting; a no-op unless BENCH_SQL_STATS=1.

@@ -18,6 +18,7 @@ from admin_app.audit import record
 from admin_app.auth import ConsoleAuth, CurrentUser, open_session, remember_session
 from admin_app.db import lock_writes_on_sqlite
 from admin_app.passwords import WeakPasswordError, hash_new_password, verify_password
+from admin_app.views import _sqladmin_internals as internals
 from models import User
 
 TEMPLATE = "console/change_password.html"
@@ -89,7 +90,7 @@ class AccountView(BaseView):
     category_icon = "fa-solid fa-user"
 
     def _sessions(self) -> sessionmaker[Session]:
-        backend = self._admin_ref.authentication_backend
+        backend = internals.admin_of(self).authentication_backend
         if not isinstance(backend, ConsoleAuth):
             raise TypeError("the account page needs the console's ConsoleAuth backend")
         return backend.sessions

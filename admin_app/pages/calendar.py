@@ -26,6 +26,7 @@ from admin_app.calendars import Month
 from admin_app.pages import _calendar_data as data
 from admin_app.pages._calendar_data import PageError, parse_day, parse_id
 from admin_app.scoping import load_scope
+from admin_app.views import _sqladmin_internals as internals
 from admin_app.views._scoping import current_scope
 from models import Band, Venue
 
@@ -255,7 +256,7 @@ class CalendarView(BaseView):
         return request.client.host if request.client else None
 
     def _sessions(self) -> sessionmaker[Session]:
-        backend = self._admin_ref.authentication_backend
+        backend = internals.admin_of(self).authentication_backend
         if not isinstance(backend, ConsoleAuth):
             raise TypeError("the calendar pages need the console's ConsoleAuth backend")
         return backend.sessions

@@ -12,11 +12,11 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqladmin._types import _UNSET
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from admin_app.localtime import local_midnight_utc
+from admin_app.views import _sqladmin_internals as internals
 
 if TYPE_CHECKING:
     from admin_app.views.base import AnySelect, ConsoleModelView
@@ -43,7 +43,7 @@ class InputFilter:
     """
 
     has_operator = False
-    default_value: Any = _UNSET
+    default_value: Any = internals.UNSET
     template = "console/filters/input_filter.html"
     input_type = "text"
     title: str
@@ -129,7 +129,7 @@ class ChoiceFilter:
     """
 
     has_operator = False
-    default_value: Any = _UNSET
+    default_value: Any = internals.UNSET
     template = "sqladmin/filters/lookup_filter.html"
 
     def __init__(
@@ -165,5 +165,5 @@ async def venue_zones(view: ConsoleModelView) -> list[str]:
     """The time zones the venues use (a handful, whatever the number of venues)."""
     from models import Venue
 
-    rows = await view._run_arbitrary_query(select(Venue.timezone).distinct())
+    rows = await internals.run_arbitrary_query(view, select(Venue.timezone).distinct())
     return [str(row[0]) for row in rows]

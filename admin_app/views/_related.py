@@ -21,6 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm.interfaces import LoaderOption
 from starlette.requests import Request
 
+from admin_app.views import _sqladmin_internals as internals
 from admin_app.views._filters import InputFilter
 
 # ids of the matching related rows (a subquery) -> "this view's row is linked to one".
@@ -75,7 +76,10 @@ class EagerAjaxLoader(QueryAjaxModelLoader):
 
     async def _by_ids(self, ids: list[Any]) -> list[Any]:
         stmt: Select[Any] = select(self.model).where(self._pk.in_(ids)).options(*self._load)
-        rows = {get_object_identifier(row): row for row in await self.model_admin._run_query(stmt)}
+        rows = {
+            get_object_identifier(row): row
+            for row in await internals.run_query(self.model_admin, stmt)
+        }
         return [rows[key] for key in ids if key in rows]
 
     async def get_list(self, request: Request, term: str) -> list[Any]:

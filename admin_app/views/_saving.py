@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import anyio.from_thread
-from sqladmin._queries import Query
 from sqlalchemy import ForeignKeyConstraint, exists, inspect, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import Session
@@ -23,6 +22,7 @@ from starlette.requests import Request
 
 from admin_app.audit import diff, record, snapshot
 from admin_app.errors import is_database_unavailable
+from admin_app.views import _sqladmin_internals as internals
 from admin_app.views._errors import ConsoleFormError, translate
 from models import Base
 
@@ -57,7 +57,7 @@ def _audit(
 
 def _load(view: ConsoleModelView, session: Session, request: Request, pk: str) -> Any:
     """The row ``pk`` as the signed-in user may see it (scoping applies), or refuse."""
-    stmt = view.scope_statement(request, view._stmt_by_identifier(pk))
+    stmt = view.scope_statement(request, internals.statement_by_identifier(view, pk))
     obj = session.scalars(stmt).first()
     if obj is None:
         raise ConsoleFormError(GONE)
@@ -79,7 +79,7 @@ def save(view: ConsoleModelView, request: Request, pk: str | None, data: dict[st
         anyio.from_thread.run(view.on_model_change, data, obj, is_created, request)
         # SQLAdmin's own attribute setter: it resolves relationship ids the same way its
         # forms produce them.
-        Query(view)._set_attributes_sync(session, obj, data)
+        internals.set_attributes(view, session, obj, data)
         if is_created:
             session.add(obj)
         if hasattr(obj, "updated_by_id"):
@@ -105,7 +105,7 @@ def save(view: ConsoleModelView, request: Request, pk: str | None, data: dict[st
             session.rollback()
             raise ConsoleFormError("A value could not be stored: check its format.") from exc
     after = anyio.from_thread.run(view.after_model_change, data, obj, is_created, request)
-    Query._store_after_change_response(request, after)
+    internals.store_after_change_response(request, after)
     return obj
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 from starlette.requests import Request
 
+from admin_app.views import _sqladmin_internals as internals
 from admin_app.views._filters import DateBoundFilter
 from admin_app.views._related import EagerAjaxLoader, Link, NameFilter, details_link
 from admin_app.views.base import ConsoleModelView
@@ -313,11 +314,15 @@ class BandMemberAvailabilityView(ConsoleModelView, model=BandMemberAvailability)
     def __init__(self) -> None:
         super().__init__()
         # Replaces the stock picker SQLAdmin built from form_ajax_refs (same search).
-        self._form_ajax_refs["band_member"] = EagerAjaxLoader(
-            "band_member",
+        internals.replace_picker(
             self,
-            [joinedload(BandMember.user), joinedload(BandMember.band)],
-            fields=_MEMBER_SEARCH,
+            "band_member",
+            EagerAjaxLoader(
+                "band_member",
+                self,
+                [joinedload(BandMember.user), joinedload(BandMember.band)],
+                fields=_MEMBER_SEARCH,
+            ),
         )
 
     def list_options(self, request: Request) -> Sequence[LoaderOption]:

@@ -34,6 +34,10 @@ Permissions
 ``export_cell(row, name, request)``
     The text of one CSV cell; defaults to what the list shows.
 
+SQLAdmin offers no public seam for a few things this needs (running a statement through
+the view's session maker, resolved labels, the after-change response): those go through
+:mod:`admin_app.views._sqladmin_internals`, the one module allowed SQLAdmin's private names.
+
 Every create, update and delete writes an audit entry (before/after of each changed
 field) in the same transaction as the change. Exports are CSV only, capped at
 ``export_max_rows``, follow the list's current search, filters and sort, and neutralise
@@ -49,8 +53,6 @@ from typing import Any, ClassVar, TypeAlias
 
 import anyio.to_thread
 from sqladmin import ModelView
-from sqladmin._queries import Query
-from sqladmin._types import _UNSET
 from sqladmin.pagination import Pagination
 from sqlalchemy import Select, false, inspect, select
 from sqlalchemy.orm import Session, selectinload
@@ -69,6 +71,7 @@ from admin_app.errors import (
     unavailable_response,
 )
 from admin_app.views import _counting, _saving, _scoping, _versions
+from admin_app.views import _sqladmin_internals as internals
 from admin_app.views._errors import ConsoleForm, ConsoleFormError, ConstraintMessage, show_on_form
 from admin_app.views._export import csv_response
 from models import AuditEntry
@@ -109,7 +112,7 @@ def _outage_as_message() -> Iterator[None]:
         raise OutageDuringDelete(UNAVAILABLE_MESSAGE) from error
 
 
-class ConsoleModelView(ModelView):
+class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
     """Defaults for every console list, form and export; see the module docstring."""
 
     page_size = DEFAULT_PAGE_SIZE
@@ -126,21 +129,19 @@ class ConsoleModelView(ModelView):
         super().__init__()
         # Readable headers for columns without a label ("hold_rank" -> "Hold rank"), the
         # same on the list page and in the export.
-        for name in [*self._list_prop_names, *self._details_prop_names]:
-            self._column_labels.setdefault(name, name.replace("_", " ").capitalize())
+        labels = internals.column_labels(self)
+        for name in internals.shown_prop_names(self):
+            labels.setdefault(name, name.replace("_", " ").capitalize())
 
     # --- who may use it -------------------------------------------------------------
 
-    @property
-    def _form_ajax_refs(self) -> dict[str, Any]:
-        """SQLAdmin's relation pickers, by field: each one offers only what the user may see."""
-        return self._scoped_pickers
+    def make_pickers(self, loaders: dict[str, Any]) -> dict[str, Any]:
+        """SQLAdmin's relation pickers, by field: each one offers only what the user may see.
 
-    @_form_ajax_refs.setter
-    def _form_ajax_refs(self, loaders: dict[str, Any]) -> None:
-        # A property rather than a pass over the pickers in __init__: a subclass that
-        # replaces a picker afterwards (bands' member picker) gets it scoped as well.
-        self._scoped_pickers = _scoping.ScopedPickers(self.model, loaders)
+        Kept as a mapping that scopes what is put in it, so a subclass that replaces a
+        picker afterwards (bands' member picker) gets it scoped as well.
+        """
+        return _scoping.ScopedPickers(self.model, loaders)
 
     def is_accessible(self, request: Request) -> bool:
         """May the signed-in user list this model (staff: not users, not the audit log)?"""
@@ -229,7 +230,7 @@ class ConsoleModelView(ModelView):
     async def filtered_query(self, request: Request) -> AnySelect:
         """The list query with the request's filters, sort and search: list and export share it."""
         stmt = self.list_query(request)
-        for relation in self._list_relations:
+        for relation in internals.list_relations(self):
             stmt = stmt.options(selectinload(relation))
         for filter_ in self.get_filters():
             stmt = await self._apply_filter(request, stmt, filter_)
@@ -253,7 +254,7 @@ class ConsoleModelView(ModelView):
                     )
                     return filtered
                 return stmt
-            if value or getattr(filter_, "default_value", _UNSET) is not _UNSET:
+            if value or getattr(filter_, "default_value", internals.UNSET) is not internals.UNSET:
                 filtered = await filter_.get_filtered_query(stmt, value, self.model)
                 return filtered
         except ValueError:  # e.g. a non-numeric id typed into the URL
@@ -273,7 +274,7 @@ class ConsoleModelView(ModelView):
             _counting.count_rows, self.session_maker, stmt, self.model
         )
         page = min(max(page, 1), Pagination.max_page(count, page_size))
-        rows = await self._run_query(stmt.limit(page_size).offset((page - 1) * page_size))
+        rows = await internals.run_query(self, stmt.limit(page_size).offset((page - 1) * page_size))
         return Pagination(rows=list(rows), page=page, page_size=page_size, count=count)
 
     # --- export ----------------------------------------------------------------------
@@ -284,12 +285,12 @@ class ConsoleModelView(ModelView):
         """Rows for the export: what the list shows, at most ``export_max_rows``."""
         cap = self.export_max_rows if not limit else min(limit, self.export_max_rows)
         stmt = await self.filtered_query(request)
-        return list(await self._run_query(stmt.limit(cap)))
+        return list(await internals.run_query(self, stmt.limit(cap)))
 
     async def export_cell(self, row: Any, name: str, request: Request | None) -> Any:
         """One CSV cell: the list's formatted value; booleans as yes/no."""
         value, formatted = await self.get_list_value(row, name, request)
-        if isinstance(value, bool) and name not in self._list_formatters:
+        if isinstance(value, bool) and name not in internals.list_formatters(self):
             return "yes" if value else "no"
         return formatted
 
@@ -306,7 +307,7 @@ class ConsoleModelView(ModelView):
 
         return csv_response(
             name=self.name_plural,
-            headers=[self._column_labels.get(name, name) for name in columns],
+            headers=[internals.column_labels(self).get(name, name) for name in columns],
             columns=columns,
             rows=data,
             read_cell=read_cell,
@@ -381,7 +382,7 @@ class ConsoleModelView(ModelView):
             # response, which it returns in place of its redirect.
             log_unavailable(request, error)
             page = await unavailable_response(request, self.templates)
-            Query._store_after_change_response(request, page)
+            internals.store_after_change_response(request, page)
             return None
 
     async def get_object_for_delete(self, value: Any) -> Any:
@@ -407,7 +408,7 @@ class ConsoleModelView(ModelView):
 
     def _stale_message(self, pk: str) -> str:
         with self.session_maker() as session:
-            obj = session.scalars(self._stmt_by_identifier(pk)).first()
+            obj = session.scalars(internals.statement_by_identifier(self, pk)).first()
             return _versions.stale_message(session, obj, self.name.lower())
 
     def _delete_blocker(self, model: Any) -> str | None:

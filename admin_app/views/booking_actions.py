@@ -28,6 +28,7 @@ from starlette.responses import RedirectResponse, Response
 
 from admin_app import booking
 from admin_app.scoping import Scope, can
+from admin_app.views import _sqladmin_internals as internals
 from admin_app.views._scoping import current_scope
 from models import Event, EventApplication
 
@@ -162,13 +163,13 @@ class BookingDecisionsView(BaseView):
         remote_addr: str | None,
     ) -> str:
         """Take the decision and commit it (or nothing); the success message."""
-        with self._admin_ref.session_maker() as session, session.begin():
+        with internals.admin_of(self).session_maker() as session, session.begin():
             obj = decision.decide(session, object_id, scope, version, remote_addr=remote_addr)
             return f"{decision.done}: {obj}."
 
     async def _refused(self, request: Request, identity: str, reason: str) -> Response:
         """The details page again, with why the decision was refused (400)."""
-        model_view = self._admin_ref._find_model_view(identity)
+        model_view = internals.find_model_view(internals.admin_of(self), identity)
         model = await model_view.get_object_for_details(request)
         if model is None or not await model_view.check_can_view_details(request, model):
             raise HTTPException(status_code=status.HTTP_404_NOT_FOUND)

@@ -28,6 +28,7 @@ from admin_app.localtime import (
 )
 from admin_app.rules import clash_message, clash_message_for, find_confirmed_clash
 from admin_app.scoping import Scope
+from admin_app.views import _sqladmin_internals as internals
 from admin_app.views._errors import ConsoleFormError
 from admin_app.views._filters import Bound, ChoiceFilter, LocalDateBoundFilter, venue_zones
 from admin_app.views._related import NameFilter
@@ -224,7 +225,7 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
     async def scaffold_form(self, rules: list[str] | None = None) -> type[Form]:
         """The edit form as configured; the create form offers only a new event's statuses."""
         form = await super().scaffold_form(rules)
-        if rules is self._form_create_rules:
+        if rules is internals.form_create_rules(self):
             status = SelectField(
                 "Status",
                 choices=[(s, s) for s in NEW_EVENT_STATUSES],

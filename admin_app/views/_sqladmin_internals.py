@@ -1,0 +1,157 @@
+"""Every use of SQLAdmin's private names, and only here.
+
+SQLAdmin 0.32 offers no public seam for these: running a statement through the view's
+session maker, the view's resolved labels, formatters and properties, the after-change
+response of a save, the form's attribute setter, the admin a custom page is mounted on.
+The rest of the console calls the small functions below, so an SQLAdmin upgrade is
+checked and ported in one file: ``tests/test_sqladmin_internals.py`` fails, naming the
+name, when the installed SQLAdmin's internals differ from what this module expects, and
+fails when any other module of the console uses an SQLAdmin private name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqladmin._queries import Query
+from sqladmin._types import _UNSET
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+
+if TYPE_CHECKING:
+    from sqladmin import BaseView, ModelView
+    from sqladmin.application import BaseAdmin
+
+# SQLAdmin's "no default value" marker for sidebar filters.
+UNSET: Any = _UNSET
+
+# The private names this module uses, by the SQLAdmin object that must have them; the
+# test checks each against the installed version (and their parameters, for methods).
+EXPECTED: dict[str, dict[str, tuple[str, ...] | None]] = {
+    "sqladmin.models.ModelView": {
+        "_run_query": ("self", "stmt"),
+        "_run_arbitrary_query": ("self", "stmt"),
+        "_stmt_by_identifier": ("self", "identifier"),
+    },
+    "sqladmin._queries.Query": {
+        "_set_attributes_sync": ("self", "session", "obj", "data"),
+        "_store_after_change_response": ("request", "result"),
+    },
+    "sqladmin.application.Admin": {"_find_model_view": ("self", "identity")},
+    # Attributes SQLAdmin sets on every view instance (None: not a method).
+    "view instance": {
+        "_admin_ref": None,
+        "_column_labels": None,
+        "_list_formatters": None,
+        "_list_relations": None,
+        "_list_prop_names": None,
+        "_details_prop_names": None,
+        "_form_create_rules": None,
+        "_form_ajax_refs": None,
+    },
+}
+
+
+# --- running statements through the view's session maker ------------------------------
+
+
+async def run_query(view: ModelView, stmt: Select[Any]) -> Sequence[Any]:
+    """ORM rows of ``stmt`` (entities, unique), as SQLAdmin's own list reads them."""
+    rows: Sequence[Any] = await view._run_query(stmt)
+    return rows
+
+
+async def run_arbitrary_query(view: ModelView, stmt: Select[Any]) -> Sequence[Any]:
+    """Plain result rows of ``stmt`` (any columns)."""
+    rows: Sequence[Any] = await view._run_arbitrary_query(stmt)
+    return rows
+
+
+def statement_by_identifier(view: ModelView, identifier: str) -> Select[Any]:
+    """The select of one row by its URL identifier (composite keys included)."""
+    stmt: Select[Any] = view._stmt_by_identifier(identifier)
+    return stmt
+
+
+# --- saving ------------------------------------------------------------------------------
+
+
+def set_attributes(view: ModelView, session: Session, obj: Any, data: dict[str, Any]) -> None:
+    """Copy validated form ``data`` onto ``obj`` as SQLAdmin does (relations loaded)."""
+    Query(view)._set_attributes_sync(session, obj, data)
+
+
+def store_after_change_response(request: Request, response: Response | None) -> None:
+    """Make ``response`` the answer of SQLAdmin's create/edit route instead of its redirect."""
+    Query._store_after_change_response(request, response)
+
+
+# --- the admin and its views -----------------------------------------------------------
+
+
+def admin_of(view: BaseView) -> BaseAdmin:
+    """The :class:`sqladmin.Admin` a view (a custom page too) is mounted on."""
+    admin: BaseAdmin = view._admin_ref
+    return admin
+
+
+def find_model_view(admin: BaseAdmin, identity: str) -> ModelView:
+    """The model view registered under ``identity`` ("event", "event-application"...)."""
+    view: ModelView = admin._find_model_view(identity)
+    return view
+
+
+def column_labels(view: ModelView) -> dict[str, str]:
+    """The view's resolved column labels by property name (editable: defaults go here)."""
+    labels: dict[str, str] = view._column_labels
+    return labels
+
+
+def list_formatters(view: ModelView) -> dict[str, Any]:
+    """The view's resolved list formatters by property name."""
+    formatters: dict[str, Any] = view._list_formatters
+    return formatters
+
+
+def list_relations(view: ModelView) -> list[Any]:
+    """The relationships the list shows (SQLAdmin loads them with selectinload)."""
+    relations: list[Any] = view._list_relations
+    return relations
+
+
+def shown_prop_names(view: ModelView) -> list[str]:
+    """Every property name the list or the details page shows."""
+    return [*view._list_prop_names, *view._details_prop_names]
+
+
+def form_create_rules(view: ModelView) -> Any:
+    """The rules object SQLAdmin passes to ``scaffold_form`` for the create form."""
+    return view._form_create_rules
+
+
+def replace_picker(view: ModelView, name: str, loader: Any) -> None:
+    """Put ``loader`` in place of the relation picker SQLAdmin built for field ``name``."""
+    view._form_ajax_refs[name] = loader
+
+
+class ScopedPickersSeam:
+    """Mixin: SQLAdmin's ``_form_ajax_refs`` (set in its ``__init__``) becomes
+    ``make_pickers(loaders)``'s result, so every picker it builds, and any put in later,
+    goes through the console's scoping (``views/_scoping.ScopedPickers``)."""
+
+    _scoped_pickers: dict[str, Any]
+
+    def make_pickers(self, loaders: dict[str, Any]) -> dict[str, Any]:
+        """The picker mapping to keep; overridden by the console's base view."""
+        return loaders
+
+    @property
+    def _form_ajax_refs(self) -> dict[str, Any]:
+        return self._scoped_pickers
+
+    @_form_ajax_refs.setter
+    def _form_ajax_refs(self, loaders: dict[str, Any]) -> None:
+        self._scoped_pickers = self.make_pickers(loaders)
