@@ -24,8 +24,8 @@ from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from admin_app.auth import SIGN_IN_REFUSED
+from admin_app.console import all_views
 from admin_app.input_guard import NUL_IN_FORM
-from admin_app.views import all_views
 from tests.auth_support import PASSWORD, SAME_ORIGIN
 from tests.console_views_support import sign_in_superuser
 from tests.reliability.hostile import (

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from admin_app.app import create_app
+from admin_app.console import all_views
 from admin_app.db import build_engine
-from admin_app.views import all_views
 from models import (
     Band,
     Base,

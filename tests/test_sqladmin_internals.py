@@ -1,7 +1,7 @@
 """SQLAdmin's private names are used in one module only, and checked against the installed
 version; copied upstream templates are checked for drift.
 
-When SQLAdmin is upgraded and one of these fails, port ``admin_app/views/_sqladmin_internals.py``
+When SQLAdmin is upgraded and one of these fails, port ``admin_app/sqladmin_internals.py``
 (or the named template) to the new version before anything else.
 """
 
@@ -18,7 +18,7 @@ import sqladmin
 from sqladmin import ModelView
 from starlette.applications import Starlette
 
-from admin_app.views import _sqladmin_internals as internals
+from admin_app import sqladmin_internals as internals
 from tests.support import ROOT
 
 VERSION = version("sqladmin")
@@ -63,7 +63,7 @@ def test_no_other_module_uses_an_sqladmin_private_name() -> None:
     private = {name for names in internals.EXPECTED.values() for name in names}
     offenders = []
     for path in sorted((ROOT / "admin_app").rglob("*.py")):
-        if path.name == "_sqladmin_internals.py":
+        if path.name == "sqladmin_internals.py":
             continue
         text = path.read_text()
         if re.search(r"\bsqladmin\._|from sqladmin\.\w+ import _", text):

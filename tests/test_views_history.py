@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.testclient import TestClient
 
 from admin_app.audit import record
+from admin_app.console import all_views
 from admin_app.demo import seed_demo
-from admin_app.views import all_views
 from admin_app.views.audit import AuditLogView
 from admin_app.views.base import AnySelect, ConsoleModelView
 from admin_app.views.venues import VenueAdmin

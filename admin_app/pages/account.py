@@ -14,11 +14,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from admin_app import sqladmin_internals as internals
 from admin_app.audit import record
 from admin_app.auth import ConsoleAuth, CurrentUser, open_session, remember_session
 from admin_app.db import lock_writes_on_sqlite
 from admin_app.passwords import WeakPasswordError, hash_new_password, verify_password
-from admin_app.views import _sqladmin_internals as internals
 from models import User
 
 TEMPLATE = "console/change_password.html"

@@ -21,13 +21,13 @@ from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from admin_app import sqladmin_internals as internals
 from admin_app.auth import ConsoleAuth, CurrentUser
 from admin_app.calendars import Month
 from admin_app.pages import _calendar_data as data
 from admin_app.pages._calendar_data import PageError, parse_day, parse_id
+from admin_app.request_scope import current_scope
 from admin_app.scoping import load_scope
-from admin_app.views import _sqladmin_internals as internals
-from admin_app.views._scoping import current_scope
 from models import Band, Venue
 
 T = TypeVar("T")

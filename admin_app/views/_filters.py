@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
+from admin_app import sqladmin_internals as internals
 from admin_app.localtime import local_midnight_utc
-from admin_app.views import _sqladmin_internals as internals
 
 if TYPE_CHECKING:
     from admin_app.views.base import AnySelect, ConsoleModelView

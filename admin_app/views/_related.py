@@ -21,7 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm.interfaces import LoaderOption
 from starlette.requests import Request
 
-from admin_app.views import _sqladmin_internals as internals
+from admin_app import sqladmin_internals as internals
 from admin_app.views._filters import InputFilter
 
 # ids of the matching related rows (a subquery) -> "this view's row is linked to one".

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.requests import Request
 
+from admin_app import sqladmin_internals as internals
 from admin_app.audit import diff, record, snapshot
 from admin_app.errors import is_database_unavailable
-from admin_app.views import _sqladmin_internals as internals
 from admin_app.views._errors import ConsoleFormError, translate
 from models import Base
 

@@ -1,4 +1,4 @@
-"""SQLAdmin wired to :mod:`admin_app.scoping`: each request's scope, and the side doors.
+"""SQLAdmin wired to :mod:`admin_app.scoping`: the side doors to rows, each closed.
 
 The view's own queries (list, count, export, details, edit, delete) are narrowed by
 :meth:`~admin_app.views.base.ConsoleModelView.scope_statement`. SQLAdmin also reaches
@@ -16,60 +16,23 @@ rows without them, and each of those places is closed here:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from contextvars import ContextVar
 from typing import Any, cast
 
 from sqladmin.ajax import QueryAjaxModelLoader
-from sqladmin.authorization import AllowAllAuthorizationBackend
 from sqlalchemy import ColumnElement, FromClause, Select, exists, false, inspect, select
 from sqlalchemy.orm import RelationshipDirection, Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from admin_app import scoping
+from admin_app import request_scope, scoping
+from admin_app.request_scope import current_scope
 from admin_app.scoping import Scope
 from admin_app.views._errors import ConsoleFormError
 from models import Base
 
-SCOPE_ATTR = "console_scope"
 NOT_OFFERED = "Not a valid choice: pick one from the list."
 
 RunQuery = Callable[[Select[Any]], Awaitable[Any]]
-
-# The scope of the request being answered, for the code SQLAdmin calls without the
-# request (a picker naming its current value). Set with request.state's, in ScopeLoader.
-_request_scope: ContextVar[Scope | None] = ContextVar("console_request_scope", default=None)
-
-
-class ScopeLoader(AllowAllAuthorizationBackend):
-    """Loads the signed-in user's :class:`Scope` once per request, before any check.
-
-    SQLAdmin calls :meth:`load` right after authentication on every console route, which
-    is where its authorization hooks expect I/O; every later check (menu, buttons, rows)
-    reads the result through :func:`current_scope` without touching the database. It
-    allows everything itself: :class:`~admin_app.views.base.ConsoleModelView` decides from
-    the scope, and custom pages (``BaseView``) keep deciding for themselves.
-    """
-
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self.sessions = sessions
-
-    async def load(self, request: Request) -> None:
-        """Put the scope of ``request.state.user`` (None when signed out) on the request."""
-        user = getattr(request.state, "user", None)
-        scope = None if user is None else await run_in_threadpool(self._load, user.id)
-        setattr(request.state, SCOPE_ATTR, scope)
-        _request_scope.set(scope)
-
-    def _load(self, user_id: int) -> Scope | None:
-        with self.sessions() as session:
-            return scoping.load_scope(session, user_id)
-
-
-def current_scope(request: Request) -> Scope | None:
-    """The scope :class:`ScopeLoader` loaded for this request; None means "may do nothing"."""
-    scope = getattr(request.state, SCOPE_ATTR, None)
-    return scope if isinstance(scope, Scope) else None
 
 
 def _model_of(table: FromClause) -> type[Base] | None:
@@ -147,7 +110,7 @@ def _scoped_format_by_pk(
     unscoped = loader.format_by_pk
 
     async def format_by_pk(pk: Any) -> dict[str, Any]:
-        scope = _request_scope.get()
+        scope = request_scope.scope_of_this_request()
         if scope is None:
             return {}
         if not scope.is_superuser:

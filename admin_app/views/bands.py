@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 from starlette.requests import Request
 
-from admin_app.views import _sqladmin_internals as internals
+from admin_app import sqladmin_internals as internals
 from admin_app.views._filters import DateBoundFilter
 from admin_app.views._related import EagerAjaxLoader, Link, NameFilter, details_link
 from admin_app.views.base import ConsoleModelView

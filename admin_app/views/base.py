@@ -10,7 +10,7 @@ with the usual SQLAdmin class attributes. What it adds, and the hooks to use:
 Permissions
     Every "may they?" question SQLAdmin asks (menu, routes, buttons, each row) is answered
     by :func:`admin_app.scoping.can` from the request's scope (loaded once per request by
-    :class:`~admin_app.views._scoping.ScopeLoader`); a row that is missing or foreign is
+    :class:`~admin_app.request_scope.ScopeLoader`); a row that is missing or foreign is
     refused. Every save first runs :meth:`ConsoleModelView.check_save` (may they save
     this, for that venue, with these related rows, from an up-to-date form?). SQLAdmin's
     ``@action`` routes are GETs, so none is allowed: state changes are POST routes.
@@ -36,7 +36,7 @@ Permissions
 
 SQLAdmin offers no public seam for a few things this needs (running a statement through
 the view's session maker, resolved labels, the after-change response): those go through
-:mod:`admin_app.views._sqladmin_internals`, the one module allowed SQLAdmin's private names.
+:mod:`admin_app.sqladmin_internals`, the one module allowed SQLAdmin's private names.
 
 Every create, update and delete writes an audit entry (before/after of each changed
 field) in the same transaction as the change. Exports are CSV only, capped at
@@ -63,6 +63,7 @@ from starlette.responses import StreamingResponse
 from wtforms import Form
 
 from admin_app import scoping
+from admin_app import sqladmin_internals as internals
 from admin_app.errors import (
     UNAVAILABLE_ERRORS,
     UNAVAILABLE_MESSAGE,
@@ -70,8 +71,8 @@ from admin_app.errors import (
     log_unavailable,
     unavailable_response,
 )
+from admin_app.request_scope import current_scope
 from admin_app.views import _counting, _saving, _scoping, _versions
-from admin_app.views import _sqladmin_internals as internals
 from admin_app.views._errors import ConsoleForm, ConsoleFormError, ConstraintMessage, show_on_form
 from admin_app.views._export import csv_response
 from models import AuditEntry
@@ -145,7 +146,7 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
 
     def is_accessible(self, request: Request) -> bool:
         """May the signed-in user list this model (staff: not users, not the audit log)?"""
-        scope = _scoping.current_scope(request)
+        scope = current_scope(request)
         return scope is not None and scoping.can(scope, "list", self.model)
 
     def is_visible(self, request: Request) -> bool:
@@ -159,7 +160,7 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
         of an edit form); rows are checked by the ``check_can_*`` hooks, which refuse a row
         that was not found.
         """
-        scope = _scoping.current_scope(request)
+        scope = current_scope(request)
         verb = SQLADMIN_ACTIONS.get(str(action))
         if scope is None or verb is None:
             return False  # imports, and every GET @action, are off for everyone
@@ -194,7 +195,7 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
 
     def scope_statement(self, request: Request, stmt: AnySelect) -> AnySelect:
         """Narrow ``stmt`` (a select of this model) to rows the user may see or change."""
-        scope = _scoping.current_scope(request)
+        scope = current_scope(request)
         if scope is None:
             return stmt.where(false())
         return scoping.scope_statement(self.model, stmt, scope)
@@ -218,7 +219,7 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
         """One row for the details page (and the delete checks); its related-rows blocks
         (a band's applications) list only rows of venues the user may see."""
         stmt = super().details_query(request).options(*self.details_options(request))
-        scope = _scoping.current_scope(request)
+        scope = current_scope(request)
         if scope is not None:
             stmt = stmt.options(*scoping.hide_other_venues(scope))
         return self.scope_statement(request, stmt)
@@ -337,7 +338,7 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
         row created for or moved to a venue that is not theirs, a related row no picker
         offered them, and a form opened before someone else's change.
         """
-        scope = _scoping.current_scope(request)
+        scope = current_scope(request)
         action = "create" if is_created else "edit"
         if scope is None or not scoping.can(scope, action, self.model, None if is_created else obj):
             raise ConsoleFormError(_saving.GONE)

@@ -27,9 +27,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from admin_app import booking
+from admin_app import sqladmin_internals as internals
+from admin_app.request_scope import current_scope
 from admin_app.scoping import Scope, can
-from admin_app.views import _sqladmin_internals as internals
-from admin_app.views._scoping import current_scope
 from models import Event, EventApplication
 
 DETAILS_TEMPLATE = "sqladmin/console/details_with_actions.html"

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from wtforms import DateTimeLocalField, Form, SelectField
 
 from admin_app import booking
+from admin_app import sqladmin_internals as internals
 from admin_app.localtime import (
     INPUT_FORMAT,
     REPEATED_HOUR_RULE,
@@ -26,14 +27,13 @@ from admin_app.localtime import (
     to_local,
     to_utc_keeping,
 )
+from admin_app.request_scope import current_scope
 from admin_app.rules import clash_message, clash_message_for, find_confirmed_clash
 from admin_app.scoping import Scope
-from admin_app.views import _sqladmin_internals as internals
 from admin_app.views._errors import ConsoleFormError
 from admin_app.views._filters import Bound, ChoiceFilter, LocalDateBoundFilter, venue_zones
 from admin_app.views._related import NameFilter
 from admin_app.views._saving import GONE
-from admin_app.views._scoping import current_scope
 from admin_app.views.base import ConsoleModelView
 from admin_app.views.booking_actions import (
     ACCEPT,

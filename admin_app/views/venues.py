@@ -17,9 +17,9 @@ from wtforms import Form, IntegerField, SelectField, StringField, ValidationErro
 
 from admin_app import scoping
 from admin_app.localtime import format_local, is_known_zone, zone_names
+from admin_app.request_scope import current_scope
 from admin_app.views._errors import ConsoleFormError
 from admin_app.views._filters import DateBoundFilter
-from admin_app.views._scoping import current_scope
 from admin_app.views.base import ConsoleModelView
 from models import (
     STAFF_ROLES,
