@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqladmin.authentication import AuthenticationBackend
 from sqlalchemy import ColumnElement, delete, exists, or_, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -24,6 +24,7 @@ from starlette.responses import RedirectResponse, Response
 from admin_app import throttle
 from admin_app.audit import record
 from admin_app.passwords import hash_new_password, verify_password
+from admin_app.scoping import Scope, scope_of
 from admin_app.settings import Settings
 from models import User, UserSession, VenueStaff
 
@@ -50,6 +51,8 @@ class CurrentUser:
     email: str
     full_name: str
     is_superuser: bool
+    # What they may reach, read with the user (admin_app.request_scope keeps it).
+    scope: Scope
 
 
 @dataclass(frozen=True)
@@ -195,17 +198,22 @@ def load_session_user(
 ) -> CurrentUser | None:
     """The user of the session ``session_id`` names, if that session is still valid.
 
-    Runs on every console request, so it is one query through two unique indexes (the
-    session's digest, the user's id): the row exists (not signed out), has not expired,
-    carries the user's current ``session_version`` (no password change or deactivation
-    since), and the user may still use the console.
+    Runs on every console request, so it is one query through unique indexes (the
+    session's digest, the user's id; their roles by user): the row exists (not signed
+    out), has not expired, carries the user's current ``session_version`` (no password
+    change or deactivation since), and the user may still use the console. The user's
+    venue roles come in the same statement (one row per role), so the request's
+    :class:`~admin_app.scoping.Scope` needs no query of its own.
     """
     if not _SESSION_ID_SHAPE.fullmatch(session_id):
         return None
     now = now or datetime.now(UTC)
+    # An alias: _may_use_console's EXISTS over venue_staff must not correlate to the join.
+    role = aliased(VenueStaff)
     stmt = (
-        select(User.id, User.email, User.full_name, User.is_superuser)
+        select(User.id, User.email, User.full_name, User.is_superuser, role.venue_id, role.role)
         .join(UserSession, UserSession.user_id == User.id)
+        .outerjoin(role, role.user_id == User.id)
         .where(
             UserSession.token_hash == _session_digest(session_id),
             UserSession.expires_at > now,
@@ -214,8 +222,13 @@ def load_session_user(
         )
     )
     with sessions() as session:
-        row = session.execute(stmt).one_or_none()
-    return None if row is None else CurrentUser(*row)
+        rows = session.execute(stmt).all()
+    if not rows:
+        return None
+    user_id, email, full_name, is_superuser, _, _ = rows[0]
+    roles = [(venue_id, role) for *_, venue_id, role in rows if venue_id is not None]
+    scope = scope_of(user_id, email, is_superuser, roles)
+    return CurrentUser(user_id, email, full_name, is_superuser, scope)
 
 
 def change_password(session: Session, user: User, new_password: str) -> None:

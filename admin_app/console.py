@@ -58,7 +58,7 @@ def mount_console(app: Starlette, settings: Settings, engine: Engine) -> Admin:
         templates_dir=str(Path(__file__).parent / "templates"),
         authentication_backend=ConsoleAuth(settings, build_sessionmaker(engine)),
         # Loads each request's row scope once; the views decide from it (views/base.py).
-        authorization_backend=ScopeLoader(build_sessionmaker(engine)),
+        authorization_backend=ScopeLoader(),
     )
     register_views(admin)
     protect(app, console_prefix=ADMIN_BASE_URL, hsts=settings.is_production)

@@ -10,11 +10,8 @@ from __future__ import annotations
 from contextvars import ContextVar
 
 from sqladmin.authorization import AllowAllAuthorizationBackend
-from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from admin_app import scoping
 from admin_app.scoping import Scope
 
 _SCOPE_ATTR = "console_scope"
@@ -41,24 +38,18 @@ def scope_of_this_request() -> Scope | None:
 
 
 class ScopeLoader(AllowAllAuthorizationBackend):
-    """Loads the signed-in user's :class:`Scope` once per request, before any check.
+    """Makes the signed-in user's :class:`Scope` the request's, before any check.
 
-    SQLAdmin calls :meth:`load` right after authentication on every console route, which
-    is where its authorization hooks expect I/O; every later check (menu, buttons, rows)
-    reads the result through :func:`current_scope` without touching the database. It
-    allows everything itself: :class:`~admin_app.views.base.ConsoleModelView` decides from
-    the scope, and custom pages (``BaseView``) keep deciding for themselves.
+    SQLAdmin calls :meth:`load` right after authentication on every console route. The
+    scope was read with the user in authentication's one statement
+    (:func:`admin_app.auth.load_session_user`), so this touches no database; every later
+    check (menu, buttons, rows) reads it through :func:`current_scope`. It allows
+    everything itself: :class:`~admin_app.views.base.ConsoleModelView` decides from the
+    scope, and custom pages (``BaseView``) keep deciding for themselves.
     """
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self.sessions = sessions
-
     async def load(self, request: Request) -> None:
-        """Put the scope of ``request.state.user`` (None when signed out) on the request."""
+        """Remember the scope of ``request.state.user`` (None when signed out)."""
         user = getattr(request.state, "user", None)
-        scope = None if user is None else await run_in_threadpool(self._load, user.id)
-        remember(request, scope)
-
-    def _load(self, user_id: int) -> Scope | None:
-        with self.sessions() as session:
-            return scoping.load_scope(session, user_id)
+        scope = getattr(user, "scope", None)
+        remember(request, scope if isinstance(scope, Scope) else None)

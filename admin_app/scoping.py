@@ -107,10 +107,15 @@ def load_scope(session: Session, user_id: int) -> Scope | None:
     roles = session.execute(
         select(VenueStaff.venue_id, VenueStaff.role).where(VenueStaff.user_id == user_id)
     ).all()
+    return scope_of(user.id, user.email, user.is_superuser, [(v, r) for v, r in roles])
+
+
+def scope_of(user_id: int, email: str, is_superuser: bool, roles: list[tuple[int, str]]) -> Scope:
+    """The scope of a user with these ``(venue id, role)`` pairs."""
     return Scope(
-        user_id=user.id,
-        email=user.email,
-        is_superuser=user.is_superuser,
+        user_id=user_id,
+        email=email,
+        is_superuser=is_superuser,
         venue_ids=frozenset(venue_id for venue_id, _ in roles),
         managed_venue_ids=frozenset(venue_id for venue_id, role in roles if role == "manager"),
     )

@@ -28,6 +28,7 @@ from tests.auth_support import (
     sign_in,
     sign_in_through_form,
 )
+from tests.worlds import rows
 
 EMAIL = "ops@example.com"
 
@@ -128,7 +129,12 @@ def test_an_expired_session_is_refused_and_purged_at_the_next_sign_in(
 def test_a_console_request_checks_its_session_with_one_query(
     client: TestClient, engine: Engine
 ) -> None:
+    """The session, the user and their venue roles (the request's scope): one statement."""
     user_id = add_user(engine, EMAIL, staff=True)
+    with rows.committed(engine) as session:
+        managed = rows.venue(session, "Second Hall")
+        rows.staff(session, managed, user_id, "manager")
+        managed_id = managed.id
     with Session(engine) as session, session.begin():
         session_id = open_session(session, user_id, remote_addr=None)["sid"]
     statements: list[str] = []
@@ -146,6 +152,9 @@ def test_a_console_request_checks_its_session_with_one_query(
     assert user.email == EMAIL
     assert len(statements) == 1, statements
     assert "user_sessions" in statements[0]
+    assert len(user.scope.venue_ids) == 2
+    assert user.scope.managed_venue_ids == {managed_id}
+    assert not user.scope.is_superuser
 
 
 @pytest.mark.parametrize("change", ["password", "deactivate"])

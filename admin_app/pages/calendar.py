@@ -27,7 +27,6 @@ from admin_app.calendars import Month
 from admin_app.pages import _calendar_data as data
 from admin_app.pages._calendar_data import PageError, parse_day, parse_id
 from admin_app.request_scope import current_scope
-from admin_app.scoping import load_scope
 from models import Band, Venue
 
 T = TypeVar("T")
@@ -274,13 +273,11 @@ class CalendarView(BaseView):
         """
         user: CurrentUser = request.state.user
         sessions = self._sessions()
-        # Loaded once per console request by the authorization backend; loaded here only
-        # when that backend is not installed.
-        loaded = current_scope(request)
+        # Read with the user at authentication (admin_app.auth.load_session_user).
+        scope = current_scope(request) or user.scope
 
         def call() -> T:
             with sessions.begin() if write else sessions() as session:
-                scope = loaded or load_scope(session, user.id)
                 if scope is None:
                     raise PageError(403, "Your account cannot use the calendar.")
                 return work(session, scope, *args)
