@@ -138,3 +138,12 @@ def fresh_database(kind: str, tmp_path: Path) -> Iterator[str]:
         yield url
     finally:
         drop_pg_database(admin_url, url)
+
+
+# Parametrises a test (and the database fixtures it uses) over PostgreSQL only.
+POSTGRES_ONLY = pytest.mark.parametrize(
+    "db_kind",
+    [pytest.param("postgresql", marks=pytest.mark.postgres)],
+    indirect=True,
+    scope="session",
+)

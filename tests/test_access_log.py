@@ -21,14 +21,8 @@ from starlette.testclient import TestClient
 from admin_app.feed_tokens import issue_token
 from tests.browser import LiveServer, get, running_server
 from tests.reliability.faults import database_away
+from tests.support import POSTGRES_ONLY
 from tests.worlds import rows
-
-POSTGRES_ONLY = pytest.mark.parametrize(
-    "db_kind",
-    [pytest.param("postgresql", marks=pytest.mark.postgres)],
-    indirect=True,
-    scope="session",
-)
 
 
 def redacted(token: str) -> str:

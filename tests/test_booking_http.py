@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 
 from models import AuditEntry, Event, EventApplication
 from tests.auth_support import SAME_ORIGIN
+from tests.worlds import rows
 from tests.worlds.three_venues import ROOT, STAFF_A, World, row_state, seed_world, signed_in
 
 EVIL = {"Origin": "https://evil.example"}
@@ -222,7 +223,7 @@ def test_a_refusal_does_not_name_another_venues_booking(
     client: TestClient, engine: Engine, world: World
 ) -> None:
     """The band plays Gamma Room at that time: staff of Alpha Hall learn only "elsewhere"."""
-    with Session(engine) as session:
+    with rows.committed(engine) as session:
         # Venue C's gig (12 Dec 19:00-22:00 UTC) is confirmed with the band accepted.
         session.execute(
             update(Event).where(Event.id == world.events["C"]).values(status="confirmed")
@@ -230,41 +231,18 @@ def test_a_refusal_does_not_name_another_venues_booking(
         session.execute(
             update(EventApplication)
             .where(EventApplication.id == world.applications["C"])
-            .values(status="accepted", decided_at=datetime(2026, 11, 1, tzinfo=UTC))
+            .values(status="accepted", decided_at=rows.utc(2026, 11, 1))
         )
         # Alpha Hall: a confirmed show at that time the band applies to, and (just before
         # it) a hold the band is already accepted for.
-        show = Event(
-            venue_id=world.venues["A"],
-            title="Alpha Late",
-            starts_at=datetime(2026, 12, 12, 21, tzinfo=UTC),
-            ends_at=datetime(2026, 12, 12, 23, tzinfo=UTC),
-            status="confirmed",
+        alpha = world.venues["A"]
+        show = rows.event(session, alpha, rows.utc(2026, 12, 12, 21), rows.utc(2026, 12, 12, 23))
+        held = rows.event(
+            session, alpha, rows.utc(2026, 12, 12, 19), rows.utc(2026, 12, 12, 21), status="hold"
         )
-        held = Event(
-            venue_id=world.venues["A"],
-            title="Alpha Hold",
-            starts_at=datetime(2026, 12, 12, 19, tzinfo=UTC),
-            ends_at=datetime(2026, 12, 12, 21, tzinfo=UTC),
-            status="hold",
-            hold_rank=1,
-        )
-        session.add_all([show, held])
-        session.flush()
-        applied = EventApplication(event_id=show.id, band_id=world.band)
-        session.add_all(
-            [
-                applied,
-                EventApplication(
-                    event_id=held.id,
-                    band_id=world.band,
-                    status="accepted",
-                    decided_at=datetime(2026, 11, 1, tzinfo=UTC),
-                ),
-            ]
-        )
-        session.commit()
-        applied_id, held_id = applied.id, held.id
+        applied_id = rows.application(session, show, world.band).id
+        rows.application(session, held, world.band, "accepted")
+        held_id = held.id
     elsewhere = "The Testers is already booked elsewhere at that time."
     named = "The Testers is already booked for &#34;Gamma Gig&#34; at Gamma Room"
 

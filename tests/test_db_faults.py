@@ -36,14 +36,7 @@ from tests.reliability.faults import (
     terminate_backends,
     terminate_lock_waiters,
 )
-from tests.support import free_port, fresh_database, make_settings, upgrade
-
-POSTGRES_ONLY = pytest.mark.parametrize(
-    "db_kind",
-    [pytest.param("postgresql", marks=pytest.mark.postgres)],
-    indirect=True,
-    scope="session",
-)
+from tests.support import POSTGRES_ONLY, free_port, fresh_database, make_settings, upgrade
 
 
 def assert_unavailable_page(response: Any) -> None:

@@ -31,6 +31,7 @@ from tests.console_views_support import (
     post_form,
     sign_in_superuser,
 )
+from tests.support import POSTGRES_ONLY
 from tests.worlds.rows import utc
 
 # What the console says of a show clashing with "Headliner" (19:00-22:00 UTC, Berlin).
@@ -310,9 +311,7 @@ def test_applications(client: TestClient, engine: Engine) -> None:
     assert actions == ["create", "accept", "delete"]
 
 
-@pytest.mark.parametrize(
-    "db_kind", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
-)
+@POSTGRES_ONLY
 def test_a_search_whose_exact_count_times_out_shows_the_planners_estimate(
     client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
