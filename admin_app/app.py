@@ -18,6 +18,7 @@ from admin_app.console import ADMIN_BASE_URL, mount_console
 from admin_app.db import build_engine, build_sessionmaker
 from admin_app.input_guard import NulCharacterMiddleware
 from admin_app.proxy import TrustedProxyMiddleware
+from admin_app.request_session import RequestSessionMiddleware, RequestSessions
 from admin_app.schema_guard import SchemaState, check_schema
 from admin_app.settings import Settings, load_settings
 
@@ -79,13 +80,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessions = build_sessionmaker(engine)
-    admin = mount_console(app, settings, engine)
+    # The app's one session factory: every layer borrows the request's one session.
+    sessions = RequestSessions(build_sessionmaker(engine))
+    app.state.sessions = sessions
+    admin = mount_console(app, settings, sessions)
     app.state.console_admin = admin
     # A database outage answers 503 "try again" on every page, console and shell alike.
     errors.install(app, admin)
     # Benchmark-only statement counting; a no-op unless BENCH_SQL_STATS=1.
     instrumentation.install(app, engine)
+    # One database session per request, closed once the response is done.
+    app.add_middleware(RequestSessionMiddleware, sessions=sessions)
     app.add_middleware(NulCharacterMiddleware)
     # Added last, so outermost: everything inside sees the client the routers saw.
     app.add_middleware(TrustedProxyMiddleware, hops=settings.trusted_proxy_hops)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqladmin.authentication import AuthenticationBackend
 from sqlalchemy import ColumnElement, delete, exists, or_, select
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm import Session, aliased
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -24,6 +24,7 @@ from starlette.responses import RedirectResponse, Response
 from admin_app import throttle
 from admin_app.audit import record
 from admin_app.passwords import hash_new_password, verify_password
+from admin_app.request_session import SessionSource
 from admin_app.scoping import Scope, scope_of
 from admin_app.settings import Settings
 from models import User, UserSession, VenueStaff
@@ -119,7 +120,7 @@ def open_session(
     return {SESSION_ID_KEY: session_id}
 
 
-def close_session(sessions: sessionmaker[Session], session_id: str) -> None:
+def close_session(sessions: SessionSource, session_id: str) -> None:
     """End one session on the server: its cookie, and every copy of it, stops working."""
     if not _SESSION_ID_SHAPE.fullmatch(session_id):
         return
@@ -131,7 +132,7 @@ def close_session(sessions: sessionmaker[Session], session_id: str) -> None:
 
 
 def attempt_sign_in(
-    sessions: sessionmaker[Session],
+    sessions: SessionSource,
     email: str,
     password: str,
     *,
@@ -194,7 +195,7 @@ def _audit_failure(session: Session, email: str, remote_addr: str | None, reason
 
 
 def load_session_user(
-    sessions: sessionmaker[Session], session_id: str, *, now: datetime | None = None
+    sessions: SessionSource, session_id: str, *, now: datetime | None = None
 ) -> CurrentUser | None:
     """The user of the session ``session_id`` names, if that session is still valid.
 
@@ -261,7 +262,7 @@ def session_id_of(request: Request) -> str | None:
 class ConsoleAuth(AuthenticationBackend):
     """SQLAdmin authentication backed by the users table and a signed session cookie."""
 
-    def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, settings: Settings, sessions: SessionSource) -> None:
         super().__init__(
             secret_key=str(settings.secret_key),
             session_cookie=SESSION_COOKIE,

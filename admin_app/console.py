@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, cast
 
 from sqladmin import Admin, BaseView, ModelView
-from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
 from starlette.applications import Starlette
 
 from admin_app.auth import ConsoleAuth
-from admin_app.db import build_sessionmaker
 from admin_app.pages import account, calendar
 from admin_app.request_scope import ScopeLoader
+from admin_app.request_session import RequestSessions
 from admin_app.security import protect
 from admin_app.settings import Settings
 from admin_app.signin import ConsoleAdmin
@@ -45,18 +44,17 @@ def register_views(admin: Admin) -> None:
         admin.add_view(own)
 
 
-def mount_console(app: Starlette, settings: Settings, engine: Engine) -> Admin:
-    """Mount SQLAdmin on ``app`` and register every view."""
-    # SQLAdmin reconfigures the sessionmaker it is given (autoflush off), so it gets its
-    # own, bound to the same engine and pool as the rest of the app.
-    admin_sessions: sessionmaker = build_sessionmaker(engine)  # type: ignore[type-arg]
+def mount_console(app: Starlette, settings: Settings, sessions: RequestSessions) -> Admin:
+    """Mount SQLAdmin on ``app`` and register every view, all on the app's ``sessions``."""
     admin = ConsoleAdmin(
         app,
-        session_maker=admin_sessions,
+        # SQLAdmin's views borrow the request's session like every other layer; the
+        # factory answers the calls SQLAdmin makes of a sessionmaker (admin_app.request_session).
+        session_maker=cast(Any, sessions),
         base_url=ADMIN_BASE_URL,
         title="Band Scheduling Admin",
         templates_dir=str(Path(__file__).parent / "templates"),
-        authentication_backend=ConsoleAuth(settings, build_sessionmaker(engine)),
+        authentication_backend=ConsoleAuth(settings, sessions),
         # Loads each request's row scope once; the views decide from it (views/base.py).
         authorization_backend=ScopeLoader(),
     )

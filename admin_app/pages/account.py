@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from sqladmin import BaseView, ModelView, expose
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 from starlette import status
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -19,6 +18,7 @@ from admin_app.audit import record
 from admin_app.auth import ConsoleAuth, CurrentUser, open_session, remember_session
 from admin_app.db import lock_writes_on_sqlite
 from admin_app.passwords import WeakPasswordError, hash_new_password, verify_password
+from admin_app.request_session import SessionSource
 from models import User
 
 TEMPLATE = "console/change_password.html"
@@ -30,7 +30,7 @@ class PasswordChangeError(ValueError):
 
 
 def change_own_password(
-    sessions: sessionmaker[Session],
+    sessions: SessionSource,
     user_id: int,
     *,
     current: str,
@@ -48,7 +48,8 @@ def change_own_password(
     """
     if new != repeated:
         raise PasswordChangeError("The two new passwords do not match.")
-    with sessions() as session:
+    # Committed at once (it only reads): the connection goes back to the pool before argon2.
+    with sessions.begin() as session:
         row = session.execute(
             select(User.password_hash, User.email).where(User.id == user_id)
         ).one_or_none()
@@ -89,7 +90,7 @@ class AccountView(BaseView):
     category = "Account"
     category_icon = "fa-solid fa-user"
 
-    def _sessions(self) -> sessionmaker[Session]:
+    def _sessions(self) -> SessionSource:
         backend = internals.admin_of(self).authentication_backend
         if not isinstance(backend, ConsoleAuth):
             raise TypeError("the account page needs the console's ConsoleAuth backend")

@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 
 from sqladmin import BaseView, ModelView, expose
 from sqladmin.flash import Flash
-from sqlalchemy.orm import Session, sessionmaker
 from starlette import status
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
@@ -27,6 +26,7 @@ from admin_app.calendars import Month
 from admin_app.pages import _calendar_data as data
 from admin_app.pages._calendar_data import PageError, parse_day, parse_id
 from admin_app.request_scope import current_scope
+from admin_app.request_session import SessionSource
 from models import Band, Venue
 
 T = TypeVar("T")
@@ -254,7 +254,7 @@ class CalendarView(BaseView):
     def _remote(request: Request) -> str | None:
         return request.client.host if request.client else None
 
-    def _sessions(self) -> sessionmaker[Session]:
+    def _sessions(self) -> SessionSource:
         backend = internals.admin_of(self).authentication_backend
         if not isinstance(backend, ConsoleAuth):
             raise TypeError("the calendar pages need the console's ConsoleAuth backend")

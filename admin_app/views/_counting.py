@@ -114,13 +114,16 @@ def count_rows(sessions: Any, stmt: AnySelect, model: Any) -> int:
             return _exact(session, stmt)
         if _is_whole_table(stmt, table_name):
             return _whole_table_count(session, table_name)
+        # In a savepoint of the request's transaction, always rolled back: that undoes the
+        # SET LOCAL (the page's own query keeps the default limit) and, when the count
+        # is cancelled, the error, so the request's transaction goes on.
+        savepoint = session.begin_nested()
         try:
-            with session.begin():
-                # LOCAL: the limit ends with this transaction, the pooled connection
-                # keeps its default.
-                session.execute(text(f"SET LOCAL statement_timeout = {COUNT_TIMEOUT_MS}"))
-                return _exact(session, stmt)
+            session.execute(text(f"SET LOCAL statement_timeout = {COUNT_TIMEOUT_MS}"))
+            return _exact(session, stmt)
         except OperationalError as error:
             if getattr(error.orig, "sqlstate", None) != "57014":  # query_canceled
                 raise
+        finally:
+            savepoint.rollback()
         return RowEstimate(_plan_estimate(session, stmt))

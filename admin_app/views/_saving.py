@@ -23,6 +23,7 @@ from starlette.requests import Request
 from admin_app import sqladmin_internals as internals
 from admin_app.audit import diff, record, snapshot
 from admin_app.errors import is_database_unavailable
+from admin_app.request_session import undone_on_error
 from admin_app.views._errors import ConsoleFormError, translate
 from models import Base
 
@@ -58,7 +59,9 @@ def _audit(
 def _load(view: ConsoleModelView, session: Session, request: Request, pk: str) -> Any:
     """The row ``pk`` as the signed-in user may see it (scoping applies), or refuse."""
     stmt = view.scope_statement(request, internals.statement_by_identifier(view, pk))
-    obj = session.scalars(stmt).first()
+    # As stored now, even if the request already loaded it (the form's object): the audit's
+    # "before" and the checks must not see an earlier read.
+    obj = session.scalars(stmt.execution_options(populate_existing=True)).first()
     if obj is None:
         raise ConsoleFormError(GONE)
     return obj
@@ -72,7 +75,15 @@ def column_values(obj: Base) -> dict[str, Any]:
 def save(view: ConsoleModelView, request: Request, pk: str | None, data: dict[str, Any]) -> Any:
     """Create (``pk`` None) or update one row from form ``data``; audit it; commit."""
     is_created = pk is None
-    with view.session_maker(expire_on_commit=False) as session:
+    # The request's session (admin_app.request_session): this save commits it, or undoes
+    # everything it did when it refuses.
+    with (
+        view.session_maker() as borrowed,
+        undone_on_error(borrowed) as session,
+        session.no_autoflush,
+    ):
+        # No autoflush until the explicit flush below: the checks' queries must not flush
+        # a half-applied form (SQLAdmin's own sessions run without autoflush too).
         obj = view.model() if is_created else _load(view, session, request, str(pk))
         before = {} if is_created else snapshot(obj)
         view.check_save(session, obj, request, data, is_created)  # permissions first
@@ -111,7 +122,7 @@ def save(view: ConsoleModelView, request: Request, pk: str | None, data: dict[st
 
 def delete(view: ConsoleModelView, request: Request, pk: str) -> None:
     """Delete one row and audit it in the same transaction."""
-    with view.session_maker(expire_on_commit=False) as session:
+    with view.session_maker() as borrowed, undone_on_error(borrowed) as session:
         obj = _load(view, session, request, pk)
         anyio.from_thread.run(view.on_model_delete, obj, request)
         _audit(session, request, "delete", obj, diff(snapshot(obj), {}))

@@ -20,12 +20,13 @@ from typing import Any, cast
 
 from sqladmin.ajax import QueryAjaxModelLoader
 from sqlalchemy import ColumnElement, FromClause, Select, exists, false, inspect, select
-from sqlalchemy.orm import RelationshipDirection, Session, sessionmaker
+from sqlalchemy.orm import RelationshipDirection, Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from admin_app import request_scope, scoping
 from admin_app.request_scope import current_scope
+from admin_app.request_session import SessionSource
 from admin_app.scoping import Scope
 from admin_app.views._errors import ConsoleFormError
 from models import Base
@@ -114,7 +115,7 @@ def _scoped_format_by_pk(
         if scope is None:
             return {}
         if not scope.is_superuser:
-            sessions = cast(sessionmaker[Session], loader.model_admin.session_maker)
+            sessions = cast(SessionSource, loader.model_admin.session_maker)
             ident = _submitted_id(pk)
             if ident is None or not await run_in_threadpool(
                 _is_offered, sessions, scope, loader.model, for_model, ident
@@ -126,7 +127,7 @@ def _scoped_format_by_pk(
 
 
 def _is_offered(
-    sessions: sessionmaker[Session],
+    sessions: SessionSource,
     scope: Scope,
     target: type[Base],
     for_model: type[Base],

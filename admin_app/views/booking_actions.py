@@ -29,6 +29,7 @@ from starlette.responses import RedirectResponse, Response
 from admin_app import booking
 from admin_app import sqladmin_internals as internals
 from admin_app.request_scope import current_scope
+from admin_app.request_session import source_of
 from admin_app.scoping import Scope, can
 from models import Event, EventApplication
 
@@ -163,7 +164,7 @@ class BookingDecisionsView(BaseView):
         remote_addr: str | None,
     ) -> str:
         """Take the decision and commit it (or nothing); the success message."""
-        with internals.admin_of(self).session_maker() as session, session.begin():
+        with source_of(internals.admin_of(self).session_maker).begin() as session:
             obj = decision.decide(session, object_id, scope, version, remote_addr=remote_addr)
             return f"{decision.done}: {obj}."
 

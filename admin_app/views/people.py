@@ -17,6 +17,7 @@ from wtforms import Form, PasswordField, ValidationError, validators
 from admin_app import accounts
 from admin_app.auth import open_session, remember_session
 from admin_app.passwords import WeakPasswordError, check_password_strength, hash_password
+from admin_app.request_session import release_connection, source_of
 from admin_app.views._errors import ConsoleForm, ConsoleFormError
 from admin_app.views.base import ConsoleModelView
 from models import BandMember, User, VenueStaff
@@ -214,7 +215,7 @@ class UserView(ConsoleModelView, model=User):
         return await super().after_model_change(data, model, is_created, request)
 
     def _open_session(self, user_id: int, remote_addr: str | None) -> dict[str, str]:
-        with self.session_maker() as session, session.begin():
+        with source_of(self.session_maker).begin() as session:
             return open_session(session, user_id, remote_addr=remote_addr)
 
 
@@ -227,6 +228,9 @@ async def _with_password_hash(data: dict[str, Any]) -> dict[str, Any]:
     password = data.get("password") or data.get("new_password") or ""
     saved = {key: value for key, value in data.items() if key not in _PASSWORD_FIELDS}
     if password:
+        # The request's reads so far (sign-in check, the row for the form) end here, so
+        # its connection is back in the pool while argon2 runs.
+        await run_in_threadpool(release_connection)
         saved[_HASH_KEY] = await run_in_threadpool(hash_password, password)
     return saved
 
