@@ -61,4 +61,5 @@ def test_deep_pages_hold_the_rows_offset_gives(
         monkeypatch.undo()
         assert by_keys == with_offset, sort
         shown = [pk for page in by_keys for pk in page]
-        assert len(shown) == EVENTS and len(set(shown)) == EVENTS, sort
+        assert len(shown) == EVENTS, sort
+        assert len(set(shown)) == EVENTS, sort
