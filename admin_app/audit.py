@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
@@ -61,20 +62,51 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return changes
 
 
+class Who(Protocol):
+    """Anyone the console knows by id and email (a request's Scope, for one)."""
+
+    @property
+    def user_id(self) -> int | None: ...
+
+    @property
+    def email(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change, as the log keeps them: the user (None when nobody is signed in,
+    a failed sign-in), the email they are known by, and the client's address."""
+
+    user_id: int | None
+    email: str | None
+    remote_addr: str | None = None
+
+    @classmethod
+    def of(cls, who: Who, remote_addr: str | None = None) -> Actor:
+        """The actor for a signed-in ``who`` (their :class:`~admin_app.scoping.Scope`)."""
+        return cls(who.user_id, who.email, remote_addr)
+
+
+# Columns every write moves by itself: an entry never lists them.
+BOOKKEEPING_FIELDS = frozenset({"updated_at", "version"})
+
+
 def record(
     session: Session,
-    *,
+    actor: Actor,
     action: str,
-    actor_id: int | None,
-    actor_email: str | None,
     obj: Base | None = None,
+    *,
+    changes: dict[str, Any] | None = None,
     object_type: str | None = None,
     object_id: str | None = None,
     object_repr: str | None = None,
-    changes: dict[str, Any] | None = None,
-    remote_addr: str | None = None,
 ) -> AuditEntry:
-    """Add an audit entry to ``session``; it commits (or rolls back) with the change itself."""
+    """Add an audit entry to ``session``; it commits (or rolls back) with the change itself.
+
+    ``obj`` names the row (type, key, text); the ``object_*`` arguments name one that is
+    not at hand (or override the text). Every change the console makes comes here.
+    """
     if obj is not None:
         identity = inspect(obj).identity
         object_type = object_type or type(obj).__name__
@@ -82,13 +114,30 @@ def record(
         object_repr = object_repr or str(obj)
     entry = AuditEntry(
         action=action,
-        actor_id=actor_id,
-        actor_email=actor_email,
+        actor_id=actor.user_id,
+        actor_email=actor.email[:320] if actor.email else None,
         object_type=object_type,
         object_id=object_id,
         object_repr=(object_repr or "")[:300] or None,
         changes=changes,
-        remote_addr=remote_addr,
+        remote_addr=actor.remote_addr,
     )
     session.add(entry)
     return entry
+
+
+def record_change(
+    session: Session,
+    actor: Actor,
+    action: str,
+    obj: Base,
+    before: dict[str, Any],
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Record ``obj``'s change from ``before`` (a :func:`snapshot`; empty for a new row) to
+    ``after`` (its snapshot now unless given; empty for a deleted row), field by field."""
+    now = snapshot(obj) if after is None else after
+    changes = {
+        key: value for key, value in diff(before, now).items() if key not in BOOKKEEPING_FIELDS
+    }
+    return record(session, actor, action, obj, changes=changes)

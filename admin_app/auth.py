@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from admin_app import throttle
-from admin_app.audit import record
+from admin_app.audit import Actor, record
 from admin_app.passwords import hash_new_password, verify_password
 from admin_app.request_session import SessionSource
 from admin_app.scoping import Scope, scope_of
@@ -171,27 +171,15 @@ def attempt_sign_in(
             _audit_failure(session, email, remote_addr, "invalid credentials")
             return SignInOutcome()
         throttle.reset(session, key)
-        record(
-            session,
-            action="sign_in",
-            actor_id=user.id,
-            actor_email=email,
-            obj=user,
-            remote_addr=remote_addr,
-        )
+        record(session, Actor(user.id, email, remote_addr), "sign_in", user)
         cookie = open_session(session, user.id, remote_addr=remote_addr, now=now)
         return SignInOutcome(user_id=user.id, cookie=cookie)
 
 
 def _audit_failure(session: Session, email: str, remote_addr: str | None, reason: str) -> None:
-    record(
-        session,
-        action="sign_in_failed",
-        actor_id=None,
-        actor_email=email[:320],
-        changes={"reason": [None, reason]},
-        remote_addr=remote_addr,
-    )
+    # Nobody is signed in: the entry names the email that was tried.
+    actor = Actor(None, email, remote_addr)
+    record(session, actor, "sign_in_failed", changes={"reason": [None, reason]})
 
 
 def load_session_user(

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import exc, select
 from sqlalchemy.orm import Session
 
-from admin_app.audit import diff, record, snapshot
+from admin_app.audit import Actor, record_change, snapshot
 from admin_app.db import lock_writes_on_sqlite
 from admin_app.localtime import format_local_range
 from admin_app.rules import clash_message, find_confirmed_clash
@@ -43,8 +43,6 @@ AUDIT_ACTIONS = {
     "confirmed": "confirm",
     "cancelled": "cancel",
 }
-# Touched by every update anyway; the entry's own timestamp says when.
-_NOISE = frozenset({"updated_at"})
 
 R = TypeVar("R", bound=IdMixin)
 
@@ -116,26 +114,6 @@ def _check_version(
         f"This {noun} was changed by {who or 'someone else'} since you opened it. "
         "Reload it and try again."
     )
-
-
-def _audit(
-    session: Session,
-    actor: Scope,
-    obj: Event | EventApplication,
-    before: dict[str, Any],
-    remote_addr: str | None,
-) -> None:
-    changes = {k: v for k, v in diff(before, snapshot(obj)).items() if k not in _NOISE}
-    record(
-        session,
-        action=AUDIT_ACTIONS[obj.status],
-        actor_id=actor.user_id,
-        actor_email=actor.email,
-        obj=obj,
-        changes=changes,
-        remote_addr=remote_addr,
-    )
-    session.flush()
 
 
 def _band_clash(session: Session, band_id: int, event: Event) -> Event | None:
@@ -282,7 +260,9 @@ def _decide(
     application.decided_by_id = actor.user_id
     application.updated_by_id = actor.user_id
     session.flush()
-    _audit(session, actor, application, before, remote_addr)
+    action = AUDIT_ACTIONS[status]
+    record_change(session, Actor.of(actor, remote_addr), action, application, before)
+    session.flush()
     return application
 
 
@@ -411,7 +391,8 @@ def confirm_event(
     check_band_clashes_for_event(session, event, actor, refusal="Cannot confirm: ")
     before = snapshot(event)
     _write_confirmation(session, event, actor)
-    _audit(session, actor, event, before, remote_addr)
+    record_change(session, Actor.of(actor, remote_addr), "confirm", event, before)
+    session.flush()
     return event
 
 
@@ -432,5 +413,6 @@ def cancel_event(
     event.hold_rank = None
     event.updated_by_id = actor.user_id
     session.flush()
-    _audit(session, actor, event, before, remote_addr)
+    record_change(session, Actor.of(actor, remote_addr), "cancel", event, before)
+    session.flush()
     return event

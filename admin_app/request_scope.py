@@ -12,6 +12,7 @@ from contextvars import ContextVar
 from sqladmin.authorization import AllowAllAuthorizationBackend
 from starlette.requests import Request
 
+from admin_app.audit import Actor
 from admin_app.scoping import Scope
 
 _SCOPE_ATTR = "console_scope"
@@ -30,6 +31,16 @@ def current_scope(request: Request) -> Scope | None:
     """The scope loaded for ``request``; None means "may do nothing"."""
     scope = getattr(request.state, _SCOPE_ATTR, None)
     return scope if isinstance(scope, Scope) else None
+
+
+def request_actor(request: Request) -> Actor:
+    """Who is making this request's changes, for the audit log (ids None: signed out)."""
+    user = getattr(request.state, "user", None)
+    return Actor(
+        getattr(user, "id", None),
+        getattr(user, "email", None),
+        request.client.host if request.client else None,
+    )
 
 
 def scope_of_this_request() -> Scope | None:

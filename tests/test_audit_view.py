@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.testclient import TestClient
 
-from admin_app.audit import record
+from admin_app.audit import Actor, record
 from admin_app.views.audit import history_url
 from models import AuditEntry
 from tests.auth_support import BASE, SAME_ORIGIN, add_user, sign_in
@@ -31,9 +31,8 @@ def add_entries(engine: Engine) -> None:
         for action, actor, kind, object_id, text, when in rows:
             entry = record(
                 session,
-                action=action,
-                actor_id=None,
-                actor_email=actor,
+                Actor(None, actor),
+                action,
                 object_type=kind,
                 object_id=object_id,
                 object_repr=text,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.testclient import TestClient
 
-from admin_app.audit import record
+from admin_app.audit import Actor, record
 from admin_app.console import all_views
 from admin_app.demo import seed_demo
 from admin_app.views.audit import AuditLogView
@@ -59,10 +59,9 @@ def seed_with_history(engine: Engine) -> dict[type[Base], int]:
             for row, marker in zip(rows, ("first", "second"), strict=True):
                 record(
                     session,
-                    action="update",
-                    actor_id=None,
-                    actor_email="auditor@example.com",
-                    obj=row,
+                    Actor(None, "auditor@example.com"),
+                    "update",
+                    row,
                     object_repr=f"{marker} {model.__name__} row",
                 )
         session.commit()

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from admin_app.audit import diff, record, snapshot
+from admin_app.audit import Actor, record_change, snapshot
 from admin_app.booking import NotFound
 from admin_app.db import lock_writes_on_sqlite
 from admin_app.scoping import Scope, ScopeError, can, scope_statement
@@ -114,40 +114,21 @@ def _apply_once(
         before = snapshot(row)
         session.delete(row)
         session.flush()
-        _audit(session, actor, "delete", row, diff(before, {}), remote_addr)
+        record_change(session, Actor.of(actor, remote_addr), "delete", row, before, after={})
         return None
     if row is not None:
         _refuse_unless(can(actor, "edit", model, row))
         before = snapshot(row)
         row.status, row.note = status, note
         session.flush()
-        _audit(session, actor, "update", row, diff(before, snapshot(row)), remote_addr)
+        record_change(session, Actor.of(actor, remote_addr), "update", row, before)
         return row
     row = model(**{_owner_key(model): owner_id}, date=day, status=status, note=note)
     _refuse_unless(can(actor, "create", model, row))
     session.add(row)
     session.flush()
-    _audit(session, actor, "create", row, diff({}, snapshot(row)), remote_addr)
+    record_change(session, Actor.of(actor, remote_addr), "create", row, {})
     return row
-
-
-def _audit(
-    session: Session,
-    actor: Scope,
-    action: str,
-    row: VenueAvailability | BandAvailability,
-    changes: dict[str, list[object]],
-    remote_addr: str | None,
-) -> None:
-    record(
-        session,
-        action=action,
-        actor_id=actor.user_id,
-        actor_email=actor.email,
-        obj=row,
-        changes=changes,
-        remote_addr=remote_addr,
-    )
 
 
 def set_venue_day(

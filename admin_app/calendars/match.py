@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import false, select, update
 from sqlalchemy.orm import Session
 
-from admin_app.audit import diff, record, snapshot
+from admin_app.audit import Actor, record_change
 from admin_app.booking import NotFound
 from admin_app.calendars.band import BandDay, BandMonth, band_month
 from admin_app.calendars.grid import Month
@@ -272,14 +272,6 @@ def place_hold(
     session.add_all([event, application])
     session.flush()
     for action, obj in (("hold", event), ("create", application)):
-        record(
-            session,
-            action=action,
-            actor_id=actor.user_id,
-            actor_email=actor.email,
-            obj=obj,
-            changes=diff({}, snapshot(obj)),
-            remote_addr=remote_addr,
-        )
+        record_change(session, Actor.of(actor, remote_addr), action, obj, {})
     session.flush()
     return event

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from admin_app import sqladmin_internals as internals
-from admin_app.audit import record
+from admin_app.audit import Actor, record
 from admin_app.auth import ConsoleAuth, CurrentUser, open_session, remember_session
 from admin_app.db import lock_writes_on_sqlite
 from admin_app.passwords import WeakPasswordError, hash_new_password, verify_password
@@ -70,14 +70,7 @@ def change_own_password(
         if user is None or user.password_hash != row.password_hash:
             raise PasswordChangeError(WRONG_CURRENT)
         user.password_hash = new_hash
-        record(
-            session,
-            action="change_password",
-            actor_id=user.id,
-            actor_email=user.email,
-            obj=user,
-            remote_addr=remote_addr,
-        )
+        record(session, Actor(user.id, user.email, remote_addr), "change_password", user)
         # Flushes first: the user's sessions end, then this browser's new one opens.
         return open_session(session, user.id, remote_addr=remote_addr)
 

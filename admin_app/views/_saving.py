@@ -21,8 +21,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.requests import Request
 
 from admin_app import sqladmin_internals as internals
-from admin_app.audit import diff, record, snapshot
+from admin_app.audit import record_change, snapshot
 from admin_app.errors import is_database_unavailable
+from admin_app.request_scope import request_actor
 from admin_app.request_session import undone_on_error
 from admin_app.views._errors import ConsoleFormError, translate
 from models import Base
@@ -34,26 +35,6 @@ GONE = "This record no longer exists, or you may not change it."
 STALE = (
     "Someone else changed this record since you opened it. Reload it and make your change again."
 )
-
-
-def _actor(request: Request) -> tuple[int | None, str | None]:
-    user = getattr(request.state, "user", None)
-    return (getattr(user, "id", None), getattr(user, "email", None))
-
-
-def _audit(
-    session: Session, request: Request, action: str, obj: Base, changes: dict[str, Any]
-) -> None:
-    actor_id, actor_email = _actor(request)
-    record(
-        session,
-        action=action,
-        actor_id=actor_id,
-        actor_email=actor_email,
-        obj=obj,
-        changes=changes,
-        remote_addr=request.client.host if request.client else None,
-    )
 
 
 def _load(view: ConsoleModelView, session: Session, request: Request, pk: str) -> Any:
@@ -93,16 +74,14 @@ def save(view: ConsoleModelView, request: Request, pk: str | None, data: dict[st
         internals.set_attributes(view, session, obj, data)
         if is_created:
             session.add(obj)
+        actor = request_actor(request)
         if hasattr(obj, "updated_by_id"):
-            obj.updated_by_id = _actor(request)[0]
+            obj.updated_by_id = actor.user_id
         view.before_save(session, obj, request, is_created)
         values = column_values(obj)
         try:
             session.flush()
-            changes = diff(before, snapshot(obj))
-            for key in view.audit_ignored_fields:
-                changes.pop(key, None)
-            _audit(session, request, "create" if is_created else "update", obj, changes)
+            record_change(session, actor, "create" if is_created else "update", obj, before)
             session.commit()
         except StaleDataError:
             session.rollback()
@@ -125,7 +104,7 @@ def delete(view: ConsoleModelView, request: Request, pk: str) -> None:
     with view.session_maker() as borrowed, undone_on_error(borrowed) as session:
         obj = _load(view, session, request, pk)
         anyio.from_thread.run(view.on_model_delete, obj, request)
-        _audit(session, request, "delete", obj, diff(snapshot(obj), {}))
+        record_change(session, request_actor(request), "delete", obj, snapshot(obj), after={})
         session.delete(obj)
         try:
             session.commit()

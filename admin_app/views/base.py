@@ -29,8 +29,6 @@ Permissions
     ``{constraint name: (form field, message)}`` for constraints of this view's model that
     are not already in ``_errors.CONSTRAINT_MESSAGES``. A message may be a callable
     ``(session, values) -> str``.
-``audit_ignored_fields``
-    Columns left out of the audit diff (bookkeeping such as ``updated_at``).
 ``export_cell(row, name, request)``
     The text of one CSV cell; defaults to what the list shows.
 
@@ -144,7 +142,6 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
     export_max_rows = EXPORT_MAX_ROWS
     form_base_class = ConsoleForm
     constraint_messages: ClassVar[dict[str, ConstraintMessage]] = {}
-    audit_ignored_fields: ClassVar[frozenset[str]] = frozenset({"updated_at", "version"})
 
     def __init__(self) -> None:
         super().__init__()
