@@ -170,8 +170,16 @@ def check_band_clashes_for_event(
             raise BandDoubleBooked(refusal + _band_booked(band, clash, actor), clash.id)
 
 
-def _lock_venue(session: Session, venue_id: int) -> None:
-    # NO KEY UPDATE: inserts of events and other rows that merely reference the venue go on.
+def lock_venue(session: Session, venue_id: int) -> None:
+    """Make schedule writes at one venue wait for each other, until this transaction ends.
+
+    Every write that a rule about the venue's nights depends on takes it first: a hold
+    placed (two staff picking the same night must not both get "hold 1"), a confirmation,
+    a confirmed event saved from its form. PostgreSQL: the venue row, FOR NO KEY UPDATE,
+    so inserts that merely reference the venue (their foreign key check takes KEY SHARE)
+    go on. SQLite: its single writer lock, taken before anything is read.
+    """
+    lock_writes_on_sqlite(session)
     session.execute(select(Venue.id).where(Venue.id == venue_id).with_for_update(key_share=True))
 
 
@@ -186,12 +194,26 @@ def lock_venue_schedule(session: Session, event: Event) -> None:
     (a new event has no row yet), as in :func:`confirm_event`. ``event`` is not reloaded:
     a form's unsaved changes stay.
     """
-    lock_writes_on_sqlite(session)
-    _lock_venue(session, event.venue_id)
+    lock_venue(session, event.venue_id)
     if event.id is not None:
         session.execute(
             select(Event.id).where(Event.id == event.id).with_for_update(key_share=True)
         )
+
+
+def check_confirmed(session: Session, event: Event, actor: Scope, *, refusal: str) -> None:
+    """May ``event`` be confirmed, or stay confirmed with its times as they are in the
+    session? The one check behind every confirmation: :func:`confirm_event` and the event
+    form's save alike.
+
+    Refuses a confirmed event of the same venue at an overlapping time
+    (:class:`VenueClash`) and a band accepted for ``event`` and booked elsewhere then
+    (:class:`BandDoubleBooked`, its message starting with ``refusal``). The caller holds
+    :func:`lock_venue_schedule`'s locks.
+    """
+    if _venue_clash(session, event) is not None:
+        raise _venue_clash_error(session, event)
+    check_band_clashes_for_event(session, event, actor, refusal=refusal)
 
 
 def _venue_clash(session: Session, event: Event) -> Event | None:
@@ -322,24 +344,24 @@ def _open_event(
     actor: Scope,
     expected_version: int | None,
     *,
-    lock_venue: bool = False,
+    for_confirmation: bool = False,
 ) -> Event:
     """Find, lock and check an event this actor may decide.
 
-    With ``lock_venue`` (a confirmation) its venue is locked first: see
+    With ``for_confirmation`` its venue is locked first: see
     :func:`lock_venue_schedule`.
     """
     lock_writes_on_sqlite(session)
     venue_id = None
-    if lock_venue:
+    if for_confirmation:
         venue_id = session.scalar(select(Event.venue_id).where(Event.id == event_id))
         if venue_id is not None:
-            _lock_venue(session, venue_id)
+            lock_venue(session, venue_id)
     locked = _lock(session, Event, [event_id])
     if not locked or not can(actor, "edit", Event, locked[0]):
         raise NotFound(f"Event {event_id} was not found.")
     event = locked[0]
-    if lock_venue and event.venue_id != venue_id:
+    if for_confirmation and event.venue_id != venue_id:
         # Moved between the lookup and the locks: the venue locked is the wrong one.
         raise StaleObject("This event was moved to another venue since you opened it. Reload it.")
     _check_version(session, event, expected_version, "event")
@@ -382,13 +404,11 @@ def confirm_event(
     remote_addr: str | None = None,
 ) -> Event:
     """Confirm a draft or held event (clearing its hold rank), unless it would clash."""
-    event = _open_event(session, event_id, actor, expected_version, lock_venue=True)
+    event = _open_event(session, event_id, actor, expected_version, for_confirmation=True)
     if event.status not in ("draft", "hold"):
         raise InvalidTransition(f"A {event.status} event cannot be confirmed.")
-    if _venue_clash(session, event) is not None:
-        raise _venue_clash_error(session, event)
     # New acceptances for this event wait for its lock, so the bands checked are all of them.
-    check_band_clashes_for_event(session, event, actor, refusal="Cannot confirm: ")
+    check_confirmed(session, event, actor, refusal="Cannot confirm: ")
     before = snapshot(event)
     _write_confirmation(session, event, actor)
     record_change(session, Actor.of(actor, remote_addr), "confirm", event, before)

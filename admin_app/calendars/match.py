@@ -17,17 +17,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import false, select, update
 from sqlalchemy.orm import Session
 
 from admin_app.audit import Actor, record_change
-from admin_app.booking import NotFound
+from admin_app.booking import NotFound, lock_venue
 from admin_app.calendars.band import BandDay, BandMonth, band_month
 from admin_app.calendars.grid import Month
 from admin_app.calendars.venue import OpeningHours, VenueDay, VenueMonth, venue_month
 from admin_app.localtime import SKIPPED_HOUR_RULE, to_local, to_utc_past_gap
 from admin_app.scoping import Scope, can
-from models import Event, EventApplication, Venue
+from models import Event, EventApplication
 
 # Friday and Saturday nights sell best, so they are offered first within a tier.
 WEEKEND_NIGHTS = frozenset({4, 5})
@@ -209,23 +208,6 @@ def find_matches(
     )
 
 
-def _serialise_holds(session: Session, venue_id: int) -> None:
-    """Make concurrent hold placements at one venue wait for each other.
-
-    Two staff picking the same night at once must not both get "hold 1". PostgreSQL:
-    lock the venue row until commit. SQLite has no row locks: a write that matches no row
-    takes its single writer lock now (as :mod:`admin_app.booking` does).
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(Venue).where(false()))
-    else:
-        # NO KEY UPDATE: excludes other hold placements, but not inserts that merely
-        # reference the venue (their foreign key check takes KEY SHARE).
-        session.execute(
-            select(Venue.id).where(Venue.id == venue_id).with_for_update(key_share=True)
-        )
-
-
 def place_hold(
     session: Session,
     actor: Scope,
@@ -244,7 +226,8 @@ def place_hold(
     Flushes, never commits. Raises :class:`HoldRefused` when the date is no longer a
     match, NotFound for a venue or band the actor may not see or book.
     """
-    _serialise_holds(session, venue_id)
+    # Two staff picking the same night at once must not both get "hold 1".
+    lock_venue(session, venue_id)
     venue, band = _months(session, actor, venue_id, band_id, Month.of(day), now)
     venue_day, band_day = venue.day(day), band.day(day)
     match = _match(venue_day, band_day, venue.today, venue.timezone)

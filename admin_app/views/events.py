@@ -28,7 +28,7 @@ from admin_app.localtime import (
     to_utc_keeping,
 )
 from admin_app.request_scope import current_scope
-from admin_app.rules import clash_message, clash_message_for, find_confirmed_clash
+from admin_app.rules import clash_message_for
 from admin_app.scoping import Scope
 from admin_app.views._errors import ConsoleFormError
 from admin_app.views._filters import Bound, ChoiceFilter, LocalDateBoundFilter, venue_zones
@@ -289,25 +289,13 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
         if obj.status == "confirmed":
             # Locks first, so a concurrent confirmation is waited for and then named here.
             booking.lock_venue_schedule(session, obj)
-            clash = find_confirmed_clash(
-                session,
-                venue_id=obj.venue_id,
-                starts_at=obj.starts_at,
-                ends_at=obj.ends_at,
-                exclude_id=obj.id,
-            )
-            if clash is not None:
-                raise ConsoleFormError(clash_message(clash), "starts_at")
-            if not is_created and (_changed(obj, "starts_at") or _changed(obj, "ends_at")):
-                try:
-                    booking.check_band_clashes_for_event(
-                        session,
-                        obj,
-                        _actor(request),
-                        refusal="Cannot move this confirmed event: ",
-                    )
-                except booking.BandDoubleBooked as error:
-                    raise ConsoleFormError(str(error), "starts_at") from None
+            try:
+                # The check confirm_event makes: the venue's other shows, then the bands
+                # (a confirmed event's bands, when its times move).
+                refusal = "Cannot move this confirmed event: "
+                booking.check_confirmed(session, obj, _actor(request), refusal=refusal)
+            except booking.BookingError as error:
+                raise ConsoleFormError(str(error), "starts_at") from None
 
 
 def _actor(request: Request) -> Scope:
