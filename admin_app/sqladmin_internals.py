@@ -1,8 +1,9 @@
 """Every use of SQLAdmin's private names, and only here.
 
-SQLAdmin 0.32 offers no public seam for these: running a statement through the view's
-session maker, the view's resolved labels, formatters and properties, the after-change
-response of a save, the form's attribute setter, the admin a custom page is mounted on.
+SQLAdmin 0.32 offers no public seam for these: the view's resolved labels, formatters
+and properties, the after-change response of a save, the form's attribute setter, the
+admin a custom page is mounted on. (Statements run through the request's session
+instead: admin_app/views/_reading.py.)
 The rest of the console calls the small functions below, so an SQLAdmin upgrade is
 checked and ported in one file: ``tests/test_sqladmin_internals.py`` fails, naming the
 name, when the installed SQLAdmin's internals differ from what this module expects, and
@@ -11,12 +12,10 @@ fails when any other module of the console uses an SQLAdmin private name.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqladmin._queries import Query
 from sqladmin._types import _UNSET
-from sqlalchemy import Select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
@@ -31,11 +30,7 @@ UNSET: Any = _UNSET
 # The private names this module uses, by the SQLAdmin object that must have them; the
 # test checks each against the installed version (and their parameters, for methods).
 EXPECTED: dict[str, dict[str, tuple[str, ...] | None]] = {
-    "sqladmin.models.ModelView": {
-        "_run_query": ("self", "stmt"),
-        "_run_arbitrary_query": ("self", "stmt"),
-        "_stmt_by_identifier": ("self", "identifier"),
-    },
+    "sqladmin.models.ModelView": {},
     "sqladmin._queries.Query": {
         "_set_attributes_sync": ("self", "session", "obj", "data"),
         "_store_after_change_response": ("request", "result"),
@@ -53,27 +48,6 @@ EXPECTED: dict[str, dict[str, tuple[str, ...] | None]] = {
         "_form_ajax_refs": None,
     },
 }
-
-
-# --- running statements through the view's session maker ------------------------------
-
-
-async def run_query(view: ModelView, stmt: Select[Any]) -> Sequence[Any]:
-    """ORM rows of ``stmt`` (entities, unique), as SQLAdmin's own list reads them."""
-    rows: Sequence[Any] = await view._run_query(stmt)
-    return rows
-
-
-async def run_arbitrary_query(view: ModelView, stmt: Select[Any]) -> Sequence[Any]:
-    """Plain result rows of ``stmt`` (any columns)."""
-    rows: Sequence[Any] = await view._run_arbitrary_query(stmt)
-    return rows
-
-
-def statement_by_identifier(view: ModelView, identifier: str) -> Select[Any]:
-    """The select of one row by its URL identifier (composite keys included)."""
-    stmt: Select[Any] = view._stmt_by_identifier(identifier)
-    return stmt
 
 
 # --- saving ------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from admin_app import sqladmin_internals as internals
 from admin_app.localtime import local_midnight_utc
+from admin_app.views import _reading
 
 if TYPE_CHECKING:
     from admin_app.views.base import AnySelect, ConsoleModelView
@@ -165,5 +166,5 @@ async def venue_zones(view: ConsoleModelView) -> list[str]:
     """The time zones the venues use (a handful, whatever the number of venues)."""
     from models import Venue
 
-    rows = await internals.run_arbitrary_query(view, select(Venue.timezone).distinct())
+    rows = await _reading.rows(view, select(Venue.timezone).distinct())
     return [str(row[0]) for row in rows]

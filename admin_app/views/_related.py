@@ -21,7 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm.interfaces import LoaderOption
 from starlette.requests import Request
 
-from admin_app import sqladmin_internals as internals
+from admin_app.views import _reading
 from admin_app.views._filters import InputFilter
 
 # ids of the matching related rows (a subquery) -> "this view's row is linked to one".
@@ -78,7 +78,7 @@ class EagerAjaxLoader(QueryAjaxModelLoader):
         stmt: Select[Any] = select(self.model).where(self._pk.in_(ids)).options(*self._load)
         rows = {
             get_object_identifier(row): row
-            for row in await internals.run_query(self.model_admin, stmt)
+            for row in await _reading.entities(self.model_admin, stmt)
         }
         return [rows[key] for key in ids if key in rows]
 

@@ -25,6 +25,7 @@ from admin_app.audit import record_change, snapshot
 from admin_app.errors import is_database_unavailable
 from admin_app.request_scope import request_actor
 from admin_app.request_session import undone_on_error
+from admin_app.views import _reading
 from admin_app.views._errors import ConsoleFormError, translate
 from models import Base
 
@@ -39,7 +40,7 @@ STALE = (
 
 def _load(view: ConsoleModelView, session: Session, request: Request, pk: str) -> Any:
     """The row ``pk`` as the signed-in user may see it (scoping applies), or refuse."""
-    stmt = view.scope_statement(request, internals.statement_by_identifier(view, pk))
+    stmt = view.scope_statement(request, _reading.by_identifier(view.model, pk))
     # As stored now, even if the request already loaded it (the form's object): the audit's
     # "before" and the checks must not see an earlier read.
     obj = session.scalars(stmt.execution_options(populate_existing=True)).first()

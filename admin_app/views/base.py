@@ -70,7 +70,7 @@ from admin_app.errors import (
     unavailable_response,
 )
 from admin_app.request_scope import current_scope
-from admin_app.views import _counting, _saving, _scoping, _versions
+from admin_app.views import _counting, _reading, _saving, _scoping, _versions
 from admin_app.views._errors import ConsoleForm, ConsoleFormError, ConstraintMessage, show_on_form
 from admin_app.views._export import csv_response
 from models import AuditEntry
@@ -295,7 +295,7 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
             _counting.count_rows, self.session_maker, stmt, self.model
         )
         page = min(max(page, 1), Pagination.max_page(count, page_size))
-        rows = await internals.run_query(self, _page_of(stmt, self.model, page, page_size))
+        rows = await _reading.entities(self, _page_of(stmt, self.model, page, page_size))
         return Pagination(rows=list(rows), page=page, page_size=page_size, count=count)
 
     # --- export ----------------------------------------------------------------------
@@ -306,7 +306,7 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
         """Rows for the export: what the list shows, at most ``export_max_rows``."""
         cap = self.export_max_rows if not limit else min(limit, self.export_max_rows)
         stmt = await self.filtered_query(request)
-        return list(await internals.run_query(self, stmt.limit(cap)))
+        return list(await _reading.entities(self, stmt.limit(cap)))
 
     async def export_cell(self, row: Any, name: str, request: Request | None) -> Any:
         """One CSV cell: the list's formatted value; booleans as yes/no."""
@@ -429,7 +429,7 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
 
     def _stale_message(self, pk: str) -> str:
         with self.session_maker() as session:
-            obj = session.scalars(internals.statement_by_identifier(self, pk)).first()
+            obj = session.scalars(_reading.by_identifier(self.model, pk)).first()
             return _versions.stale_message(session, obj, self.name.lower())
 
     def _delete_blocker(self, model: Any) -> str | None:
