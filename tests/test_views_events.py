@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from admin_app import booking
 from admin_app.views import _counting
-from admin_app.views import events as event_views
 from admin_app.views._errors import translate
 from admin_app.views._saving import column_values
 from admin_app.views.events import EventAdmin
@@ -177,8 +177,8 @@ def test_a_save_that_skipped_the_clash_check_reads_the_same_on_both_databases(
     sign_in_superuser(client, engine)
     venue_id = add_venue(engine)
     add_event(engine, venue_id, "Headliner", utc(2026, 12, 12, 19), utc(2026, 12, 12, 22))
-    # The lapse: the view's check finds no clash (the database is left as it is).
-    monkeypatch.setattr(event_views, "find_confirmed_clash", lambda *_args, **_kwargs: None)
+    # The lapse: the booking check finds no clash (the database is left as it is).
+    monkeypatch.setattr(booking, "find_confirmed_clash", lambda *_args, **_kwargs: None)
     clash = event_form(venue_id, starts_at="2026-12-12T22:30", ends_at="2026-12-13T00:30")
     response = post_form(client, "/admin/event/create", clash)
     assert response.status_code == 400
