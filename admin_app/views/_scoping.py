@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, cast
 
+from sqladmin import ModelView
 from sqladmin.ajax import QueryAjaxModelLoader
 from sqlalchemy import ColumnElement, FromClause, Select, exists, false, inspect, select
 from sqlalchemy.orm import RelationshipDirection, Session
@@ -28,6 +29,7 @@ from admin_app import request_scope, scoping
 from admin_app.request_scope import current_scope
 from admin_app.request_session import SessionSource
 from admin_app.scoping import Scope
+from admin_app.views import _reading
 from admin_app.views._errors import ConsoleFormError
 from models import Base
 
@@ -64,18 +66,25 @@ class ScopedFilter:
     Everything else (title, template, how it narrows the list) is the wrapped filter's.
     """
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Any, view: ModelView) -> None:
         self.inner = inner
+        self.view = view
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
     async def lookups(self, request: Request, model: Any, run_query: RunQuery) -> Any:
-        """The wrapped filter's choices, read through :func:`scope_choices`."""
+        """The wrapped filter's choices, read through :func:`scope_choices`.
+
+        Read in the request's session, in a worker thread: SQLAdmin's ``run_query`` runs
+        a sync session's query on the event loop itself, stalling every other request.
+        """
         scope = current_scope(request)
 
         async def run_scoped(stmt: Select[Any]) -> Any:
-            return await run_query(scope_choices(stmt, scope)) if scope is not None else []
+            if scope is None:
+                return []
+            return await _reading.rows(self.view, scope_choices(stmt, scope))
 
         return await self.inner.lookups(request, model, run_scoped)
 

@@ -195,7 +195,7 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
 
     def get_filters(self) -> builtins.list[Any]:
         """The sidebar filters, each listing only choices the user may see."""
-        return [_scoping.ScopedFilter(filter_) for filter_ in super().get_filters()]
+        return [_scoping.ScopedFilter(filter_, self) for filter_ in super().get_filters()]
 
     def history_url(self, request: Request, obj: Any) -> str | None:
         """The link to ``obj``'s audit history for its details page; None when not shown."""
