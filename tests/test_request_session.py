@@ -157,3 +157,12 @@ def test_a_feed_is_one_transaction(client: TestClient, engine: Engine, site: Sit
     assert "Opening night" in response.text
     assert (seen.begun, seen.committed) == (1, 0)
     assert checked_out(client) == 0
+
+
+def test_one_session_factory_serves_every_layer(client: TestClient) -> None:
+    app = cast(Starlette, client.app)
+    admin = app.state.console_admin
+    sessions = app.state.sessions
+    assert admin.session_maker is sessions
+    assert admin.authentication_backend.sessions is sessions
+    assert all(view.session_maker is sessions for view in admin.views if hasattr(view, "model"))

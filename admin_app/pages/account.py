@@ -15,10 +15,10 @@ from starlette.responses import Response
 
 from admin_app import sqladmin_internals as internals
 from admin_app.audit import Actor, record
-from admin_app.auth import ConsoleAuth, CurrentUser, open_session, remember_session
+from admin_app.auth import CurrentUser, open_session, remember_session
 from admin_app.db import lock_writes_on_sqlite
 from admin_app.passwords import WeakPasswordError, hash_new_password, verify_password
-from admin_app.request_session import SessionSource
+from admin_app.request_session import SessionSource, source_of
 from models import User
 
 TEMPLATE = "console/change_password.html"
@@ -84,10 +84,8 @@ class AccountView(BaseView):
     category_icon = "fa-solid fa-user"
 
     def _sessions(self) -> SessionSource:
-        backend = internals.admin_of(self).authentication_backend
-        if not isinstance(backend, ConsoleAuth):
-            raise TypeError("the account page needs the console's ConsoleAuth backend")
-        return backend.sessions
+        # The app's one factory, as every view has it: the request's session.
+        return source_of(internals.admin_of(self).session_maker)
 
     @expose("/account/password", methods=["GET", "POST"], identity="change-password")
     async def change_password_page(self, request: Request) -> Response:

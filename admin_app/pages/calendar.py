@@ -21,12 +21,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from admin_app import sqladmin_internals as internals
-from admin_app.auth import ConsoleAuth, CurrentUser
+from admin_app.auth import CurrentUser
 from admin_app.calendars import Month
 from admin_app.pages import _calendar_data as data
 from admin_app.pages._calendar_data import PageError, parse_day, parse_id
 from admin_app.request_scope import current_scope
-from admin_app.request_session import SessionSource
+from admin_app.request_session import SessionSource, source_of
 from models import Band, Venue
 
 T = TypeVar("T")
@@ -255,10 +255,8 @@ class CalendarView(BaseView):
         return request.client.host if request.client else None
 
     def _sessions(self) -> SessionSource:
-        backend = internals.admin_of(self).authentication_backend
-        if not isinstance(backend, ConsoleAuth):
-            raise TypeError("the calendar pages need the console's ConsoleAuth backend")
-        return backend.sessions
+        # The app's one factory, as every view has it: the request's session.
+        return source_of(internals.admin_of(self).session_maker)
 
     async def _run(
         self,
