@@ -30,6 +30,7 @@ from models import (
     BandAvailability,
     BandMemberAvailability,
     Event,
+    EventApplication,
     Venue,
     VenueAvailability,
     VenueOperatingHours,
@@ -386,3 +387,38 @@ def test_place_hold_at_someone_elses_venue_is_not_found(world: World) -> None:
             world.session, world.staff, world.bowery.id, world.band.id, date(2026, 4, 10), now=NOW
         )
     assert world.session.scalars(select(Event)).all() == []
+
+
+def test_match_never_offers_a_night_the_band_already_has(world: World) -> None:
+    mark_april(world)
+    friday = date(2026, 4, 24)
+    place_hold(world.session, world.root, world.lido.id, world.band.id, friday, now=NOW)
+    # Pending at the Bowery on the 22nd, New York time: a venue the clerk cannot see.
+    elsewhere = world.event(
+        world.bowery, at(NEW_YORK, 2026, 4, 22, 20), at(NEW_YORK, 2026, 4, 22, 23), "hold"
+    )
+    world.apply(elsewhere, status="pending")
+
+    for scope in (world.root, world.staff):
+        found = find_matches(world.session, scope, world.lido.id, world.band.id, APRIL, now=NOW)
+        offered = {match.date for match in found.matches}
+        assert friday not in offered
+        assert date(2026, 4, 22) not in offered
+        assert date(2026, 4, 25) in offered  # the rest of the month as before
+    with pytest.raises(HoldRefused) as caught:
+        place_hold(world.session, world.staff, world.lido.id, world.band.id, friday, now=NOW)
+    assert str(caught.value).endswith(
+        "The band already has a hold or a pending application that night."
+    )
+    # Another band may still take the night, as the next hold.
+    other = Band(name="Other")
+    world.add(other)
+    second = place_hold(world.session, world.root, world.lido.id, other.id, friday, now=NOW)
+    assert second.hold_rank == 2
+    at_lido = world.session.execute(
+        select(Event.hold_rank, EventApplication.band_id)
+        .join(EventApplication, EventApplication.event_id == Event.id)
+        .where(Event.venue_id == world.lido.id, Event.status == "hold")
+        .order_by(Event.hold_rank)
+    ).all()
+    assert [tuple(row) for row in at_lido] == [(1, world.band.id), (2, other.id)]

@@ -104,6 +104,9 @@ class BandDay:
     gigs: tuple[Gig, ...]
     pending: tuple[Gig, ...]
     booked_elsewhere: int = 0
+    # Holds and drafts the band is accepted for, and applications the page does not show
+    # (at venues the user cannot see): counted, never described.
+    other_engagements: int = 0
     status: str | None = field(init=False)
 
     def __post_init__(self) -> None:
@@ -124,6 +127,12 @@ class BandDay:
     def is_booked(self) -> bool:
         """True when the band plays a confirmed show this day, anywhere."""
         return bool(self.gigs) or self.booked_elsewhere > 0
+
+    @property
+    def is_spoken_for(self) -> bool:
+        """True when the band has any show this night, anywhere: a confirmed gig, a hold
+        or draft it is accepted for, or a pending application."""
+        return self.is_booked or bool(self.pending) or self.other_engagements > 0
 
 
 @dataclass(frozen=True)
@@ -196,8 +205,9 @@ def _marks(
 
 def _gigs(
     session: Session, scope: Scope, band_id: int, first: date, last: date
-) -> tuple[dict[date, list[Gig]], dict[date, list[Gig]], dict[date, int]]:
-    """Gigs, pending applications and hidden gigs by local night (one statement).
+) -> tuple[dict[date, list[Gig]], dict[date, list[Gig]], dict[date, int], dict[date, int]]:
+    """Gigs, pending applications, hidden gigs and other engagements by local night (one
+    statement).
 
     Not filtered by scope in SQL: a gig at a venue the user cannot see still makes the
     band busy. The scoping rule decides, per row, whether its details may be shown.
@@ -231,6 +241,7 @@ def _gigs(
     gigs: dict[date, list[Gig]] = defaultdict(list)
     pending: dict[date, list[Gig]] = defaultdict(list)
     hidden: dict[date, int] = defaultdict(int)
+    others: dict[date, int] = defaultdict(int)
     for row in rows:
         # The night of a show is its local date at its own venue.
         night = night_of(row.starts_at, row.timezone)
@@ -238,6 +249,8 @@ def _gigs(
         if not row.visible:
             if is_gig:
                 hidden[night] += 1
+            else:
+                others[night] += 1
             continue
         gig = Gig(
             event_id=row.id,
@@ -254,7 +267,9 @@ def _gigs(
             gigs[night].append(gig)
         elif row.application_status == "pending":
             pending[night].append(gig)
-    return gigs, pending, hidden
+        else:
+            others[night] += 1  # accepted for a hold or a draft
+    return gigs, pending, hidden, others
 
 
 def band_month(session: Session, scope: Scope, band_id: int, month: Month) -> BandMonth:
@@ -264,7 +279,7 @@ def band_month(session: Session, scope: Scope, band_id: int, month: Month) -> Ba
         raise NotFound(f"Band {band_id} was not found.")
     first, last = grid_span(month)
     band_marks, members = _marks(session, scope, band.id, first, last)
-    gigs, pending, hidden = _gigs(session, scope, band.id, first, last)
+    gigs, pending, hidden, others = _gigs(session, scope, band.id, first, last)
     weeks = tuple(
         tuple(
             BandDay(
@@ -276,6 +291,7 @@ def band_month(session: Session, scope: Scope, band_id: int, month: Month) -> Ba
                 gigs=tuple(gigs[day]),
                 pending=tuple(pending[day]),
                 booked_elsewhere=hidden[day],
+                other_engagements=others[day],
             )
             for day in week
         )

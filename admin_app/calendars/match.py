@@ -2,9 +2,10 @@
 
 A date matches when, on the venue's clock, the venue is open (usual hours that weekday,
 not marked closed, no confirmed show that night) and the band is free (not unavailable,
-members included, and no confirmed gig that day anywhere, each gig on its own venue's
-date). Past dates never match. Existing holds do not block a date: holds stack, and a
-new one takes the next rank.
+members included, and nothing that night anywhere: no gig, no hold or draft it is
+accepted for, no pending application, each on its own venue's date). Past dates never
+match. Other bands' holds do not block a date: holds stack, and a new one takes the next
+rank.
 
 A hold covers the venue's usual hours that night, exactly as the page offers them; on the
 night the clocks go forward, an opening or closing time they skip counts as the moment
@@ -135,6 +136,9 @@ def why_not(venue_day: VenueDay, band_day: BandDay, today: date, zone_name: str)
         return "The band (or one of its members) is unavailable that day."
     if band_day.is_booked:
         return "The band already plays a confirmed show that day."
+    if band_day.is_spoken_for:
+        # A second hold for the same band on one night helps nobody.
+        return "The band already has a hold or a pending application that night."
     return None
 
 
