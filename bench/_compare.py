@@ -11,6 +11,7 @@ and pool checkouts per request, and the HTML size. Then throughput on events p1 
 
 from __future__ import annotations
 
+import http.client
 import math
 import os
 import tempfile
@@ -160,7 +161,8 @@ def _hammer(port: int, cookie: str | None, seconds: float) -> tuple[int, int]:
         while time.perf_counter() < deadline:
             try:
                 reply = client.request("GET", THROUGHPUT_PATH)
-            except OSError:
+            except (OSError, http.client.HTTPException):
+                # A refused, reset or timed-out request: counted, then a fresh connection.
                 errors += 1
                 client.close()
                 client = Client(port)
