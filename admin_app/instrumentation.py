@@ -1,13 +1,15 @@
 """Opt-in SQL statement counting for the benchmark (``BENCH_SQL_STATS=1``).
 
 With ``BENCH_SQL_STATS=1`` in the environment, :func:`install` counts the SQL statements
-each HTTP request runs and answers them in two response headers: ``X-SQL-Statements`` (the
-count) and ``X-SQL-Request`` (a per-process request number). With ``BENCH_SQL_LOG=<file>``
-as well, the statements of each request sent with an ``X-SQL-Log: 1`` header are appended
-to that file, one JSON line each with its parameters and request number, so ``bench.run``
-can replay a page's exact SQL against the database (the "floor"). Only such sampled
-requests are logged: the timed ones pay for a counter and nothing more. Parameters include
-password hashes and people's data: the log is for benchmark databases only.
+each HTTP request runs and answers them in response headers: ``X-SQL-Statements`` (the
+count), ``X-SQL-Transactions`` (the transactions the driver began: the BEGINs the server
+logs), ``X-SQL-Checkouts`` (connections taken from the pool) and ``X-SQL-Request`` (a
+per-process request number). With ``BENCH_SQL_LOG=<file>`` as well, the statements of
+each request sent with an ``X-SQL-Log: 1`` header are appended to that file, one JSON
+line each with its parameters and request number, so ``bench.run`` can replay a page's
+exact SQL against the database (the "floor"). Only such sampled requests are logged: the
+timed ones pay for a counter and nothing more. Parameters include password hashes and
+people's data: the log is for benchmark databases only.
 
 Without ``BENCH_SQL_STATS=1`` nothing is installed: no engine listener, no middleware.
 """
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from uuid import UUID
 
+from psycopg.pq import TransactionStatus
 from psycopg.types.json import Json, Jsonb
 from sqlalchemy import Engine, event
 from starlette.applications import Starlette
@@ -34,6 +37,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 ENABLE_VAR = "BENCH_SQL_STATS"
 LOG_VAR = "BENCH_SQL_LOG"
 COUNT_HEADER = "X-SQL-Statements"
+TRANSACTIONS_HEADER = "X-SQL-Transactions"
+CHECKOUTS_HEADER = "X-SQL-Checkouts"
 REQUEST_HEADER = "X-SQL-Request"
 LOG_REQUEST_HEADER = b"x-sql-log"
 
@@ -45,6 +50,8 @@ class _Tally:
     request: int
     log: bool = False
     statements: int = 0
+    transactions: int = 0
+    checkouts: int = 0
 
 
 # Starlette runs sync database work in anyio worker threads, which copy the context: the
@@ -145,6 +152,11 @@ class StatementCounter:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers.append((COUNT_HEADER.lower().encode(), str(tally.statements).encode()))
+                for name, value in (
+                    (TRANSACTIONS_HEADER, tally.transactions),
+                    (CHECKOUTS_HEADER, tally.checkouts),
+                ):
+                    headers.append((name.lower().encode(), str(value).encode()))
                 headers.append((REQUEST_HEADER.lower().encode(), str(tally.request).encode()))
                 message = {**message, "headers": headers}
             await send(message)
@@ -153,6 +165,18 @@ class StatementCounter:
             await self.app(scope, receive, send_with_count)
         finally:
             _current.reset(token)
+
+
+def _idle(dbapi_connection: Any) -> bool:
+    """True when the next statement on this DBAPI connection makes the driver send BEGIN."""
+    if getattr(dbapi_connection, "autocommit", False) is True:
+        return False
+    info = getattr(dbapi_connection, "info", None)
+    status = getattr(info, "transaction_status", None)
+    if status is not None:  # psycopg 3: BEGIN goes out before a statement on an idle link
+        return bool(status == TransactionStatus.IDLE)
+    # sqlite3: outside a transaction, SQLite runs the statement in one of its own.
+    return not getattr(dbapi_connection, "in_transaction", True)
 
 
 def install(app: Starlette, engine: Engine, environ: dict[str, str] | None = None) -> bool:
@@ -167,14 +191,24 @@ def install(app: Starlette, engine: Engine, environ: dict[str, str] | None = Non
     log = _StatementLog(Path(log_path)) if log_path else None
 
     def before_cursor_execute(
-        _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+        _conn: Any, cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
     ) -> None:
         tally = _current.get()
         if tally is not None:
             tally.statements += 1
+            if _idle(cursor.connection):
+                tally.transactions += 1
         if tally is not None and tally.log and log is not None:
             log.write(tally.request, statement, parameters)
 
+    def checkout(_dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        # With pre-ping each checkout is one more round trip (an autocommit SELECT 1,
+        # which PostgreSQL counts as a transaction but logs no BEGIN for).
+        tally = _current.get()
+        if tally is not None:
+            tally.checkouts += 1
+
     event.listen(engine, "before_cursor_execute", before_cursor_execute)
+    event.listen(engine, "checkout", checkout)
     app.add_middleware(StatementCounter)
     return True

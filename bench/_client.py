@@ -14,6 +14,11 @@ from urllib.parse import urlencode
 from admin_app.auth import SESSION_COOKIE
 
 
+def _int_header(response: http.client.HTTPResponse, name: str) -> int | None:
+    value = response.headers.get(name)
+    return int(value) if value is not None else None
+
+
 @dataclass(frozen=True)
 class Reply:
     """One timed response."""
@@ -21,6 +26,8 @@ class Reply:
     status: int
     seconds: float
     statements: int | None
+    transactions: int | None
+    checkouts: int | None
     request_number: int | None
     body: bytes
     location: str | None
@@ -69,13 +76,13 @@ class Client:
             response, payload, seconds = self._exchange(method, path, body, headers)
         if keep_cookie:
             self._remember_cookie(response.headers.get_all("Set-Cookie") or [])
-        count = response.headers.get("X-SQL-Statements")
-        number = response.headers.get("X-SQL-Request")
         return Reply(
             status=response.status,
             seconds=seconds,
-            statements=int(count) if count is not None else None,
-            request_number=int(number) if number is not None else None,
+            statements=_int_header(response, "X-SQL-Statements"),
+            transactions=_int_header(response, "X-SQL-Transactions"),
+            checkouts=_int_header(response, "X-SQL-Checkouts"),
+            request_number=_int_header(response, "X-SQL-Request"),
             body=payload,
             location=response.headers.get("Location"),
         )

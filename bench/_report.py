@@ -86,3 +86,66 @@ def comparison(before: Result, after: Result) -> str:
             f"| {row['target_ms'] or ''} | {_verdict(row)} |"
         )
     return "\n".join(lines)
+
+
+def _counts(values: list[Any]) -> str:
+    return "/".join(str(value) for value in values) or "?"
+
+
+def compare_line(row: Result) -> str:
+    """One compared page as a progress line."""
+    console, stock = row["console"], row["stock"]
+    return (
+        f"{row['name']:<24} p50 {console['p50_ms']:>8} vs {stock['p50_ms']:>8} ms "
+        f"(x{row['p50_ratio']})  p95 {console['p95_ms']:>8} vs {stock['p95_ms']:>8} ms  "
+        f"stmts {_counts(console['statements'])} vs {_counts(stock['statements'])}  "
+        f"tx {_counts(console['transactions'])} vs {_counts(stock['transactions'])}  "
+        f"KiB {_counts(console['html_kib'])} vs {_counts(stock['html_kib'])}"
+    )
+
+
+def throughput_line(result: Result) -> str:
+    """The throughput figures as one line."""
+    console, stock = result["console"], result["stock"]
+    return (
+        f"throughput, events p1, {result['clients']} clients, {result['seconds_per_app']} s "
+        f"each: console {console['requests_per_s']} req/s ({console['errors']} errors), "
+        f"stock {stock['requests_per_s']} req/s ({stock['errors']} errors), "
+        f"x{result['ratio']}"
+    )
+
+
+def baseline_table(result: Result) -> str:
+    """A comparison run (console beside stock SQLAdmin) as Markdown tables."""
+    lines = [
+        "| page | console p50 ms | stock p50 ms | p50 ÷ | console p95 ms | stock p95 ms "
+        "| p95 ÷ | statements c/s | transactions c/s | checkouts c/s | HTML KiB c/s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in result["pages"]:
+        console, stock = row["console"], row["stock"]
+
+        def pair(key: str, console: Result = console, stock: Result = stock) -> str:
+            return f"{_counts(console[key])} / {_counts(stock[key])}"
+
+        lines.append(
+            f"| {row['name']} | {console['p50_ms']} | {stock['p50_ms']} | {row['p50_ratio']} "
+            f"| {console['p95_ms']} | {stock['p95_ms']} | {row['p95_ratio']} "
+            f"| {pair('statements')} | {pair('transactions')} | {pair('checkouts')} "
+            f"| {pair('html_kib')} |"
+        )
+    speed = result["throughput"]
+    lines += [
+        "",
+        f"| throughput, events p1, {speed['clients']} clients | requests | errors | seconds "
+        "| req/s |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for app in ("console", "stock"):
+        row = speed[app]
+        lines.append(
+            f"| {app} | {row['requests']} | {row['errors']} | {row['seconds']} "
+            f"| {row['requests_per_s']} |"
+        )
+    lines.append(f"| console ÷ stock | | | | {speed['ratio']} |")
+    return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""The real web process under test: ``python -m admin_app serve`` as production runs it."""
+"""The real web processes under test: ``python -m admin_app serve`` as production runs it,
+and the stock SQLAdmin baseline (``python -m bench.stock_app``) served the same way."""
 
 from __future__ import annotations
 
@@ -58,11 +59,16 @@ def _wait_healthy(process: subprocess.Popen[bytes], port: int) -> None:
     raise RuntimeError(f"the web process did not answer /healthz in {START_TIMEOUT_SECONDS} s")
 
 
+# The console, or the stock SQLAdmin baseline over the same tables (bench/stock_app.py).
+APPS = {"console": "admin_app serve", "stock": "bench.stock_app"}
+
+
 @contextmanager
-def web_process(database_url: str, workdir: Path) -> Iterator[WebProcess]:
+def web_process(database_url: str, workdir: Path, app: str = "console") -> Iterator[WebProcess]:
     """Run one production-configured web process (one worker) until the block ends."""
     port = free_port()
-    sql_log = workdir / "statements.jsonl"
+    prefix = "" if app == "console" else f"{app}-"
+    sql_log = workdir / f"{prefix}statements.jsonl"
     env = {
         **os.environ,
         "APP_ENV": "production",
@@ -75,8 +81,8 @@ def web_process(database_url: str, workdir: Path) -> Iterator[WebProcess]:
         "BENCH_SQL_STATS": "1",
         "BENCH_SQL_LOG": str(sql_log),
     }
-    command = [sys.executable, "-m", "admin_app", "serve", "--port", str(port)]
-    with (workdir / "server.log").open("wb") as output:
+    command = [sys.executable, "-m", *APPS[app].split(), "--port", str(port)]
+    with (workdir / f"{prefix}server.log").open("wb") as output:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
         try:
             _wait_healthy(process, port)

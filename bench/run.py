@@ -9,6 +9,14 @@ then ``--requests`` requests one after the other. Each scenario also reports its
 statements per request (``X-SQL-Statements``) and its floor: one sampled request's own
 statements replayed straight through psycopg ``--requests`` times. The web process's peak
 RSS closes the run. ``--compare before.json`` prints a before/after table.
+
+    python -m bench.run --database-url postgresql://postgres@127.0.0.1:5432/bench_s \\
+        --baseline stock --requests 100 --out bench/results/baseline-s.json
+
+``--baseline stock`` instead runs this console beside stock SQLAdmin over the same tables
+(bench/stock_app.py, bench/_compare.py): the list pages interleaved, p50/p95 side by side,
+statements, transactions and HTML size per page, and throughput with ``--clients``
+concurrent clients for ``--throughput-seconds`` per app.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from admin_app.feed_tokens import issue_token
 from admin_app.settings import normalize_database_url
-from bench import _report
+from bench import _compare, _report
 from bench._client import Client
 from bench._floor import replay_seconds, statements_of
 from bench._server import peak_rss_bytes, web_process
@@ -255,6 +263,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--search", default="lantern", help="the events search term")
     parser.add_argument("--compare", type=Path, help="a earlier results JSON to compare with")
     parser.add_argument(
+        "--baseline",
+        choices=["stock"],
+        help="compare the list pages with stock SQLAdmin over the same database instead",
+    )
+    parser.add_argument(
+        "--clients", type=int, default=8, help="concurrent clients (--baseline throughput)"
+    )
+    parser.add_argument(
+        "--throughput-seconds",
+        type=float,
+        default=15.0,
+        help="seconds of throughput per app (--baseline)",
+    )
+    parser.add_argument(
         "--only",
         action="append",
         default=[],
@@ -264,6 +286,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _write(path: Path | None, results: dict[str, Any]) -> None:
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(results, indent=2) + "\n")
+
+
+def _baseline(args: argparse.Namespace, name: str) -> int:
+    results = _compare.run_comparison(
+        args.database_url,
+        requests=args.requests,
+        name=name,
+        deep_page=args.deep_page,
+        search=args.search,
+        clients=args.clients,
+        throughput_seconds=args.throughput_seconds,
+        progress=sys.stderr,
+    )
+    _write(args.out, results)
+    print(_report.baseline_table(results))
+    load = results["machine"]
+    print(
+        f"\nweb process peak RSS: {results['web_peak_rss_mb']} MB; load average "
+        f"{load['load_average_start']} -> {load['load_average_end']}, 1-min during the run "
+        f"{load['load_average_1min_during']}"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark, print a table, and write the JSON."""
     args = build_parser().parse_args(argv)
@@ -271,6 +321,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: pass --database-url or set DATABASE_URL", file=sys.stderr)
         return 1
     name = args.name or (args.out.stem if args.out else REPORT_DATE)
+    if args.baseline:
+        return _baseline(args, name)
     results = run_benchmark(
         args.database_url,
         requests=args.requests,
@@ -280,9 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress=sys.stderr,
         only=args.only,
     )
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(results, indent=2) + "\n")
+    _write(args.out, results)
     print(_report.table(results))
     load = results["machine"]
     print(
