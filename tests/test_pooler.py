@@ -20,13 +20,19 @@ import icalendar
 import pytest
 from psycopg.errors import DuplicatePreparedStatement
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from admin_app.app import create_app
 from admin_app.db import build_engine
-from admin_app.settings import Settings
+from admin_app.settings import (
+    Settings,
+    SettingsError,
+    load_settings,
+    migration_database_url_from_env,
+)
 from models import Event, EventApplication
 from tests.auth_support import SAME_ORIGIN, sign_in, sign_in_through_form
 from tests.browser import admin_env
@@ -35,7 +41,28 @@ from tests.reliability.two_process import deployed, drive
 from tests.support import ROOT, clear_tables, fresh_database, make_settings, upgrade
 from tests.worlds.three_venues import MANAGER_A, STAFF_A, World, row_state, seed_world
 
-pytestmark = pytest.mark.postgres
+
+def test_the_pool_url_and_the_pooler_setting_come_from_the_environment() -> None:
+    direct, pooled = "postgres://u@db:5432/d", "postgres://u@pooler:6432/d"
+    plain = load_settings({"DATABASE_URL": direct})
+    assert (plain.database_url, plain.database_pooler) == (
+        "postgresql+psycopg://u@db:5432/d",
+        "none",
+    )
+    behind = load_settings({"DATABASE_URL": direct, "DATABASE_CONNECTION_POOL_URL": pooled})
+    assert (behind.database_url, behind.database_pooler) == (
+        "postgresql+psycopg://u@pooler:6432/d",
+        "transaction",
+    )
+    session_pooler = {"DATABASE_CONNECTION_POOL_URL": pooled, "DATABASE_POOLER": "none"}
+    assert load_settings(session_pooler).database_pooler == "none"
+    with pytest.raises(SettingsError, match="DATABASE_POOLER must be"):
+        load_settings({"DATABASE_POOLER": "statement"})
+    # The release phase: always the direct URL, and never a URL said to be pooled.
+    env = {"DATABASE_URL": direct, "DATABASE_CONNECTION_POOL_URL": pooled}
+    assert migration_database_url_from_env(env) == "postgresql+psycopg://u@db:5432/d"
+    with pytest.raises(SettingsError, match="migrations need a direct connection"):
+        migration_database_url_from_env({"DATABASE_URL": pooled, "DATABASE_POOLER": "transaction"})
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +125,7 @@ def post(client: TestClient, url: str, data: dict[str, str]) -> Any:
     return client.post(url, data=data, headers=SAME_ORIGIN, follow_redirects=False)
 
 
+@pytest.mark.postgres
 def test_the_pool_url_is_used_with_the_pooler_setting(
     pooled_settings: Settings, pgbouncer: PgBouncer
 ) -> None:
@@ -105,6 +133,7 @@ def test_the_pool_url_is_used_with_the_pooler_setting(
     assert pooled_settings.database_pooler == "transaction"
 
 
+@pytest.mark.postgres
 def test_sign_in_lists_and_a_stale_save_through_the_pooler(
     pooled_app: Starlette, direct_engine: Engine, world: World
 ) -> None:
@@ -143,6 +172,7 @@ def test_sign_in_lists_and_a_stale_save_through_the_pooler(
     assert (state["title"], state["version"]) == ("First edit", 2)
 
 
+@pytest.mark.postgres
 def test_decisions_calendar_feed_and_health_through_the_pooler(
     pooled_app: Starlette, direct_engine: Engine, world: World
 ) -> None:
@@ -199,6 +229,7 @@ def _run_one_statement_repeatedly(engine: Engine) -> None:
                 connection.commit()
 
 
+@pytest.mark.postgres
 def test_without_the_setting_prepared_statements_break_behind_the_pooler(
     pgbouncer: PgBouncer, direct_url: str
 ) -> None:
@@ -217,6 +248,7 @@ def test_without_the_setting_prepared_statements_break_behind_the_pooler(
         protected.dispose()
 
 
+@pytest.mark.postgres
 @pytest.mark.e2e
 def test_the_release_phase_refuses_to_migrate_through_the_pooler(
     pgbouncer: PgBouncer, tmp_path: Path
@@ -253,6 +285,7 @@ def _alembic_upgrade(database_url: str, **env: str) -> subprocess.CompletedProce
     )
 
 
+@pytest.mark.postgres
 @pytest.mark.e2e
 def test_two_processes_under_a_short_load_through_the_pooler(
     pgbouncer: PgBouncer, tmp_path: Path
@@ -262,4 +295,6 @@ def test_two_processes_under_a_short_load_through_the_pooler(
 
     with deployed(8, tmp_path, through_the_pooler) as deployment:
         drive(deployment, "two-process-load-pooler", sessions=8, seconds=10)
-    assert "FATAL" not in pgbouncer.output()
+        database = make_url(deployment.servers[0].database_url).database
+    # The web processes really connected through the pooler (it logs each client login).
+    assert f"login attempt: db={database} " in pgbouncer.output()
