@@ -92,9 +92,10 @@ def migration_database_url_from_env(environ: Mapping[str, str] | None = None) ->
     ``DATABASE_URL`` itself goes through the pooler.
     """
     env = os.environ if environ is None else environ
-    if pooler_from_env(env) == "transaction" and not env.get(
-        "DATABASE_CONNECTION_POOL_URL", ""
-    ).strip():
+    if (
+        pooler_from_env(env) == "transaction"
+        and not env.get("DATABASE_CONNECTION_POOL_URL", "").strip()
+    ):
         raise SettingsError(
             "DATABASE_POOLER=transaction says DATABASE_URL goes through a transaction "
             "pooler; migrations need a direct connection: set DATABASE_URL to the direct "
