@@ -61,7 +61,7 @@ def app_database_url_from_env(environ: Mapping[str, str] | None = None) -> str:
     ``DATABASE_CONNECTION_POOL_URL`` is the name Heroku gives a server-side PgBouncer
     (``heroku pg:connection-pooling:attach DATABASE_URL --as DATABASE_CONNECTION_POOL``);
     ``DATABASE_URL`` stays the direct URL, which the release phase (``alembic/env.py``,
-    :func:`database_url_from_env`) always uses: migrations set session timeouts and build
+    :func:`migration_database_url_from_env`) always uses: migrations set session timeouts and build
     indexes outside a transaction, neither of which survives a transaction pooler.
     """
     env = os.environ if environ is None else environ

@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from tests.support import free_port, pg_admin_url, unavailable
 
 START_TIMEOUT = 10.0
+PORT_ATTEMPTS = 3
 # Fewer server connections than the app's clients hold (two processes x 5-10, plus the
 # tests' own): every transaction really is handed to whichever server connection is free.
 SERVER_POOL_SIZE = 4
@@ -103,20 +104,37 @@ def running_pgbouncer() -> Iterator[PgBouncer]:
     folder = Path(tempfile.mkdtemp(prefix="pgbouncer-"))
     folder.chmod(0o755)  # pgbouncer runs as postgres when the tests run as root
     (folder / "users.txt").write_text(f'"{user}" ""\n')
-    bouncer = _start(binary, folder)
+    # The port is free when chosen, but another xdist worker may take it first: a pooler
+    # that exits because the address is in use is started again on another port.
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        bouncer = _start(binary, folder)
+        if _started(bouncer):
+            break
+        _stop(bouncer)
+        if attempt == PORT_ATTEMPTS or "address already in use" not in bouncer.output().lower():
+            shutil.rmtree(folder, ignore_errors=True)
+            raise AssertionError("pgbouncer did not start:\n" + bouncer.output())
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _listening(bouncer.port):
-            if bouncer.process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("pgbouncer did not start:\n" + bouncer.output())
-            time.sleep(0.05)
         yield bouncer
     finally:
-        if bouncer.process.poll() is None:
-            bouncer.process.terminate()
-            try:
-                bouncer.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                bouncer.process.kill()
-                bouncer.process.wait(timeout=10)
+        _stop(bouncer)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _started(bouncer: PgBouncer) -> bool:
+    deadline = time.monotonic() + START_TIMEOUT
+    while not _listening(bouncer.port):
+        if bouncer.process.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _stop(bouncer: PgBouncer) -> None:
+    if bouncer.process.poll() is None:
+        bouncer.process.terminate()  # SIGTERM: pgbouncer closes its connections and exits
+        try:
+            bouncer.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            bouncer.process.kill()
+            bouncer.process.wait(timeout=10)
