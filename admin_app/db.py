@@ -34,11 +34,25 @@ def build_engine(settings: Settings) -> Engine:
         # Error messages and SQL logs leave out the statement's values: they include
         # password hashes and people's data, and SQLAdmin logs every refused save.
         hide_parameters=True,
-        connect_args={
-            "connect_timeout": 5,  # a database that is away fails fast (503), not in minutes
-            "application_name": "band-admin",  # shows who is connected in pg_stat_activity
-        },
+        connect_args=_postgresql_connect_args(settings),
     )
+
+
+def _postgresql_connect_args(settings: Settings) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "connect_timeout": 5,  # a database that is away fails fast (503), not in minutes
+        # Shows who is connected in pg_stat_activity. A startup parameter, not a session
+        # SET: PgBouncer tracks it per client and sets it on each server connection it lends.
+        "application_name": "band-admin",
+    }
+    if settings.database_pooler == "transaction":
+        # psycopg prepares a statement on the server after its 5th run on a connection; the
+        # next transaction may get another server connection (prepared statement "_pg3_0"
+        # does not exist) or one another client prepared "_pg3_0" on (already exists).
+        # PgBouncer < 1.21 cannot track them. Session SETs and session advisory locks are
+        # not used anywhere (SET LOCAL, pg_advisory_xact_lock), so this is the only switch.
+        args["prepare_threshold"] = None
+    return args
 
 
 def ensure_sqlite_directory(database_url: str) -> None:

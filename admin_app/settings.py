@@ -23,6 +23,9 @@ MIN_PRODUCTION_SECRET_LENGTH = 32
 # More routers than this in front of one app is a misconfiguration, not a deployment.
 MAX_PROXY_HOPS = 10
 AppEnv = Literal["development", "production"]
+# What sits between the app and PostgreSQL: nothing (or a session pooler), or a pooler
+# that lends a server connection for one transaction only (PgBouncer in transaction mode).
+Pooler = Literal["none", "transaction"]
 PasswordHashing = Literal["standard", "fast"]
 
 
@@ -52,6 +55,55 @@ def database_url_from_env(environ: Mapping[str, str] | None = None) -> str:
     return normalize_database_url(raw)
 
 
+def app_database_url_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """The URL web, worker and CLI processes use: the pooler's, when there is one.
+
+    ``DATABASE_CONNECTION_POOL_URL`` is the name Heroku gives a server-side PgBouncer
+    (``heroku pg:connection-pooling:attach DATABASE_URL --as DATABASE_CONNECTION_POOL``);
+    ``DATABASE_URL`` stays the direct URL, which the release phase (``alembic/env.py``,
+    :func:`migration_database_url_from_env`) always uses: migrations set session timeouts and build
+    indexes outside a transaction, neither of which survives a transaction pooler.
+    """
+    env = os.environ if environ is None else environ
+    pooled = env.get("DATABASE_CONNECTION_POOL_URL", "").strip()
+    return normalize_database_url(pooled) if pooled else database_url_from_env(env)
+
+
+def pooler_from_env(environ: Mapping[str, str] | None = None) -> Pooler:
+    """What is in front of the app's URL: ``DATABASE_POOLER``, else ``transaction`` when
+    ``DATABASE_CONNECTION_POOL_URL`` is set (Heroku's pooler is PgBouncer in transaction
+    mode) and ``none`` otherwise.
+
+    ``transaction`` makes the engine keep nothing in the database session between
+    transactions (``admin_app.db.build_engine``): no server-side prepared statements.
+    """
+    env = os.environ if environ is None else environ
+    default = "transaction" if env.get("DATABASE_CONNECTION_POOL_URL", "").strip() else "none"
+    pooler = env.get("DATABASE_POOLER", default).strip().lower() or default
+    if pooler not in ("none", "transaction"):
+        raise SettingsError(f"DATABASE_POOLER must be 'none' or 'transaction', not {pooler!r}")
+    return pooler  # type: ignore[return-value]  # checked against the Literal above
+
+
+def migration_database_url_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """The direct URL migrations run on (``DATABASE_URL``), refused if it is the pooler's.
+
+    ``DATABASE_POOLER=transaction`` without ``DATABASE_CONNECTION_POOL_URL`` says that
+    ``DATABASE_URL`` itself goes through the pooler.
+    """
+    env = os.environ if environ is None else environ
+    if (
+        pooler_from_env(env) == "transaction"
+        and not env.get("DATABASE_CONNECTION_POOL_URL", "").strip()
+    ):
+        raise SettingsError(
+            "DATABASE_POOLER=transaction says DATABASE_URL goes through a transaction "
+            "pooler; migrations need a direct connection: set DATABASE_URL to the direct "
+            "URL and DATABASE_CONNECTION_POOL_URL to the pooler's"
+        )
+    return database_url_from_env(env)
+
+
 @dataclass(frozen=True)
 class MigrationTimeouts:
     """PostgreSQL timeouts for ``alembic upgrade``: a release that cannot get its lock fails
@@ -74,6 +126,8 @@ class Settings:
     # How many routers in front of the app append to X-Forwarded-For (Heroku: 1); the
     # client's address is the one the outermost of them appended (admin_app.proxy).
     trusted_proxy_hops: int = 0
+    # "transaction": a transaction pooler (PgBouncer) is in front of database_url.
+    database_pooler: Pooler = "none"
 
     @property
     def is_production(self) -> bool:
@@ -129,12 +183,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         )
 
     return Settings(
-        database_url=database_url_from_env(env),
+        database_url=app_database_url_from_env(env),
         secret_key=Secret(secret or DEVELOPMENT_SECRET_KEY),
         app_env=app_env,  # type: ignore[arg-type]  # checked against the Literal above
         port=port,
         password_hashing=hashing,  # type: ignore[arg-type]  # checked against the Literal above
         trusted_proxy_hops=int(hops_text),
+        database_pooler=pooler_from_env(env),
     )
 
 

@@ -1,7 +1,9 @@
 """Alembic environment: runs migrations online (a connection) or offline (``--sql``).
 
-The URL comes from ``admin_app.settings`` (``DATABASE_URL``), or tests hand in an open
-connection through ``config.attributes["connection"]``.
+The URL comes from ``admin_app.settings`` (``DATABASE_URL``, always the direct one: never
+``DATABASE_CONNECTION_POOL_URL``, since the session ``SET``s below and concurrent index
+builds do not survive a transaction pooler), or tests hand in an open connection through
+``config.attributes["connection"]``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, create_engine, pool
 
 from admin_app.db import ensure_sqlite_directory
-from admin_app.settings import database_url_from_env, migration_timeouts
+from admin_app.settings import migration_database_url_from_env, migration_timeouts
 from models import Base
 from models.dialects import include_object_for
 
@@ -29,7 +31,7 @@ logger = logging.getLogger("alembic.env")
 
 
 def _url() -> str:
-    return str(config.attributes.get("database_url") or database_url_from_env())
+    return str(config.attributes.get("database_url") or migration_database_url_from_env())
 
 
 def _set_timeouts_if_postgresql(dialect_name: str) -> None:
