@@ -122,7 +122,7 @@ class ListPage:
         self.url = request.url.remove_query_params("error")
         self.query = request.url.query
         self.names: list[str] = view.get_list_columns()
-        self.relations = {rel.key for rel in inspect(view.model).relationships}
+        self.relations: set[str] = set(inspect(view.model).relationships.keys())
         self.non_links = {_prop_name(attr) for attr in view.non_link_related_fields}
         self._details: dict[str, str] = {}
         self._edit = self._prefix("admin:edit", view.identity)
