@@ -33,6 +33,18 @@ COPIED_FROM_UPSTREAM = {
     "details.html": "be8a642848e62144789de8b514c133014d720cbec2cd3d5235672dae8edcc4c2",
     # The copied layout imports menu_category and menu_item from it.
     "_macros.html": "31efad250ae651e1bf837b626c91ffc5d25c7c48ef421eb033c3b0d5f8d1529b",
+    # admin_app/templates/console/list.html replaces it (same features, links built from
+    # prefixes): review it against the new upstream list page.
+    "list.html": "173d8332d56c3623df6da1f5e009987245a2f56153a1564fa033d34b27e4e4c9",
+}
+# Upstream files (under the sqladmin package) whose contract the console's list page
+# keeps: main.js finds #select-all, .select-box (and the key in the input before it),
+# #action-delete, #search-input/-button/-reset and the delete modal's data-* attributes.
+LIST_PAGE_CONTRACT = {
+    "statics/js/main.js": "46159d7ac3fe0c40c8a2482b678b9a6d156708cb0517dbd26fb942892555f08e",
+    "templates/sqladmin/modals/delete.html": (
+        "68fd8ac5b28d9575a868781c8047aa19c289417ed3b6be75f7d18595a8aca86b"
+    ),
 }
 
 
@@ -82,4 +94,17 @@ def test_copied_upstream_templates_have_not_changed_upstream() -> None:
     assert changed == COPIED_FROM_UPSTREAM, (
         "SQLAdmin's templates changed: port admin_app/templates/sqladmin/ to them, then "
         "record the new hashes here"
+    )
+
+
+def test_the_list_pages_upstream_scripts_have_not_changed() -> None:
+    package = Path(sqladmin.__file__).parent
+    found = {
+        name: hashlib.sha256((package / name).read_bytes()).hexdigest()
+        for name in LIST_PAGE_CONTRACT
+    }
+    assert found == LIST_PAGE_CONTRACT, (
+        "SQLAdmin's list-page script or delete modal changed: check that "
+        "admin_app/templates/console/list.html still has the ids, classes and data-* "
+        "attributes they use, then record the new hashes here"
     )

@@ -70,7 +70,7 @@ from admin_app.errors import (
     unavailable_response,
 )
 from admin_app.request_scope import current_scope
-from admin_app.views import _counting, _reading, _saving, _scoping, _versions
+from admin_app.views import _counting, _list_page, _reading, _saving, _scoping, _versions
 from admin_app.views._errors import ConsoleForm, ConsoleFormError, ConstraintMessage, show_on_form
 from admin_app.views._export import csv_response
 from models import AuditEntry
@@ -142,6 +142,8 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
     export_max_rows = EXPORT_MAX_ROWS
     form_base_class = ConsoleForm
     constraint_messages: ClassVar[dict[str, ConstraintMessage]] = {}
+    # Cheap to render: each row's links from prefixes looked up once (see _list_page).
+    list_template = "console/list.html"
 
     def __init__(self) -> None:
         super().__init__()
@@ -297,6 +299,10 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
         page = min(max(page, 1), Pagination.max_page(count, page_size))
         rows = await _reading.entities(self, _page_of(stmt, self.model, page, page_size))
         return Pagination(rows=list(rows), page=page, page_size=page_size, count=count)
+
+    async def list_context(self, request: Request) -> dict[str, Any]:
+        """What console/list.html shows besides the rows' objects (see ``_list_page``)."""
+        return {"console_list": _list_page.ListPage(self, request)}
 
     # --- export ----------------------------------------------------------------------
 
