@@ -50,6 +50,9 @@ class Event(IdMixin, TimestampMixin, Base):
             name="hold_rank",
         ),
         Index("ix_events_venue_id_starts_at", "venue_id", "starts_at"),
+        # The events list's whole order (newest first, then by id): its deep pages read
+        # only this index (alembic c4e8a2f61d57).
+        Index("ix_events_starts_at_id", "starts_at", "id"),
         # Trigram indexes for the console's ILIKE '%term%' search (PostgreSQL only).
         Index(
             "ix_events_title_trgm",
@@ -76,7 +79,7 @@ class Event(IdMixin, TimestampMixin, Base):
     venue_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("venues.id", ondelete="RESTRICT"))
     title: Mapped[str] = mapped_column(String(200), index=True)
     description: Mapped[str | None] = mapped_column(Text)
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(20), index=True, server_default="draft")
     hold_rank: Mapped[int | None] = mapped_column(Integer)
