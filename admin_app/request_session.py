@@ -10,7 +10,8 @@ How code uses the factory (a plain ``sessionmaker`` answers the same calls, whic
 what the CLI and the tests hand to the same functions):
 
 ``with sessions() as session:``
-    borrows the request's session; leaving the block does not end its transaction.
+    borrows the request's session; leaving the block does not end its transaction, but
+    detaches what was loaded in it, as closing a session would (see below).
 ``with sessions.begin() as session:``
     borrows it and commits when the block ends (rolls back if it raises). Writes are
     committed here, explicitly, before the response is sent; never by the middleware.
@@ -20,6 +21,14 @@ what the CLI and the tests hand to the same functions):
 
 Whatever is left uncommitted when the response is done is rolled back: that is how a
 read-only page's transaction ends.
+
+Why leaving a block detaches its objects: SQLAdmin and the templates read attributes of
+the rows on the event loop itself. An attached row would load a missing relationship
+there, synchronously, and a database call on the event loop stalls every request of the
+process; behind a transaction pooler whose connections are all lent to transactions of
+those stalled requests it never returns (a deadlock, seen in the pooler load test).
+Detached, the row refuses (``DetachedInstanceError``) and SQLAdmin loads the value in a
+worker thread, as it did when every read had a session of its own.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from typing import Any, Protocol, cast
 
+import anyio
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -48,18 +58,31 @@ class SessionSource(Protocol):
 
 
 class _Unit:
-    """The one session of one request, made on first use."""
+    """The one session of one request, made on first use, and how many blocks borrow it."""
 
-    __slots__ = ("maker", "session")
+    __slots__ = ("borrowers", "maker", "session")
 
     def __init__(self, maker: sessionmaker[Session]) -> None:
         self.maker = maker
         self.session: Session | None = None
+        self.borrowers = 0
 
     def get(self) -> Session:
         if self.session is None:
             self.session = self.maker()
         return self.session
+
+    @contextmanager
+    def borrowed(self) -> Iterator[Session]:
+        """The session for one block; the outermost block detaches what it loaded."""
+        session = self.get()
+        self.borrowers += 1
+        try:
+            yield session
+        finally:
+            self.borrowers -= 1
+            if self.borrowers == 0:
+                session.expunge_all()  # in memory only: no database call
 
 
 _unit: ContextVar[_Unit | None] = ContextVar("request_session_unit", default=None)
@@ -89,7 +112,8 @@ class RequestSessions:
             with self.maker() as session:
                 yield session
             return
-        yield unit.get()
+        with unit.borrowed() as session:
+            yield session
 
     @contextmanager
     def begin(self) -> Iterator[Session]:
@@ -99,13 +123,13 @@ class RequestSessions:
             with self.maker.begin() as session:
                 yield session
             return
-        session = unit.get()
-        try:
-            yield session
-        except BaseException:
-            session.rollback()
-            raise
-        session.commit()
+        with unit.borrowed() as session:
+            try:
+                yield session
+            except BaseException:
+                session.rollback()
+                raise
+            session.commit()
 
 
 @contextmanager
@@ -152,7 +176,12 @@ class RequestSessionMiddleware:
         finally:
             _unit.reset(token)
             if unit.session is not None:
-                await run_in_threadpool(_close, unit.session)
+                # Shielded: a request cancelled on its way out (a client gone, a server
+                # shutting down) must still hand its connection back. Unclosed, it would
+                # stay "idle in transaction", holding a pooled connection and, behind a
+                # transaction pooler, one of the pooler's few server connections.
+                with anyio.CancelScope(shield=True):
+                    await run_in_threadpool(_close, unit.session)
 
 
 def _close(session: Session) -> None:

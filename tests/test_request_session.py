@@ -7,6 +7,7 @@ connection once each response is done.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from admin_app.feed_tokens import issue_token
-from models import Event, Venue
+from models import Event, EventApplication, Venue
 from tests.auth_support import sign_in
 from tests.console_views_support import event_form
 from tests.worlds.site import FIRST, MONTH, Site, add_event, build_site, post
@@ -166,3 +167,48 @@ def test_one_session_factory_serves_every_layer(client: TestClient) -> None:
     assert admin.session_maker is sessions
     assert admin.authentication_backend.sessions is sessions
     assert all(view.session_maker is sessions for view in admin.views if hasattr(view, "model"))
+
+
+def test_no_statement_runs_on_the_event_loop(
+    client: TestClient, engine: Engine, site: Site
+) -> None:
+    """A database call on the event loop stalls every request of the process; behind a
+    transaction pooler it can deadlock (the pooler load test hung on one). Rows handed to
+    SQLAdmin and the templates are detached, so a missing relationship is loaded in a
+    worker thread, never by an attribute read on the loop."""
+    event_id = add_event(
+        engine, site.venue_a, FIRST, title="Opening", band_id=site.band, application="accepted"
+    )
+    with Session(engine) as session:
+        application_id = session.scalar(
+            select(EventApplication.id).where(EventApplication.event_id == event_id)
+        )
+    sign_in(client, site.manager_a)
+    app = cast(Starlette, client.app)
+    on_loop: list[str] = []
+
+    def on_statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        try:
+            asyncio.get_running_loop()  # raises in a worker thread
+        except RuntimeError:
+            return
+        on_loop.append(sql)
+
+    with watching(client) as seen:
+        event.listen(app.state.engine, "before_cursor_execute", on_statement)
+        try:
+            for url in (
+                "/admin/event/list",
+                "/admin/event-application/list",
+                f"/admin/event/details/{event_id}",
+                f"/admin/event/edit/{event_id}",
+                f"/admin/event-application/details/{application_id}",
+                f"/admin/band/details/{site.band}",
+                f"/admin/venue/details/{site.venue_a}",
+                f"/admin/calendar/venue/{site.venue_a}?month={MONTH}",
+            ):
+                assert client.get(url).status_code == 200, url
+        finally:
+            event.remove(app.state.engine, "before_cursor_execute", on_statement)
+    assert len(seen.statements) > 8  # the pages did read
+    assert on_loop == []
