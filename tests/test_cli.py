@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, func, insert, select, text
 
 from admin_app.demo import DEMO_MANAGER, DEMO_STAFF, DEMO_SUPERUSER
-from admin_app.passwords import verify_password
+from admin_app.passwords import check_password_strength, verify_password
 from admin_app.schema_guard import code_heads
 from models import Base, User, Venue, VenueStaff
 from tests.browser import run_admin
@@ -189,6 +189,12 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(db_url: str, engine: Engi
     assert users[DEMO_STAFF[0]][0] is False
     assert verify_password(users[DEMO_SUPERUSER[0]][1], DEMO_SUPERUSER[1])
     assert verify_password(users[DEMO_STAFF[0]][1], DEMO_STAFF[1])
+
+
+def test_demo_logins_meet_the_password_rule() -> None:
+    # A superuser who changes a demo password and types it back in must not be refused.
+    for email, password in (DEMO_SUPERUSER, DEMO_MANAGER, DEMO_STAFF):
+        check_password_strength(password, email=email)
 
 
 def test_seed_demo_refuses_production(db_url: str, engine: Engine) -> None:
