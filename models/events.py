@@ -83,6 +83,9 @@ class Event(IdMixin, TimestampMixin, Base):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(20), index=True, server_default="draft")
     hold_rank: Mapped[int | None] = mapped_column(Integer)
+    # A hold may lapse: past this instant it is shown as expired and
+    # ``python -m admin_app release-expired-holds`` cancels it (alembic 3b7d9e2f4a61).
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     # Optimistic locking: every UPDATE checks and bumps it, so an edit made from a stale
     # form fails instead of silently overwriting someone else's change.
     version: Mapped[int] = mapped_column(Integer, server_default="1")

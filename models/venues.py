@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Time,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -97,6 +98,43 @@ class VenueStaff(IdMixin, Base):
 
     def __str__(self) -> str:
         return f"{self.user.full_name}, {self.role} at {self.venue.name}"
+
+
+class StaffInvite(IdMixin, Base):
+    """A manager's invitation of a person to a venue: a single-use set-password link.
+
+    The link carries a random token; only its SHA-256 digest is stored, so the table read
+    by someone else opens no account. An invite is open until it is used
+    (``accepted_at``), revoked (``revoked_at``) or past ``expires_at``.
+    """
+
+    __tablename__ = "staff_invites"
+    __table_args__ = (
+        CheckConstraint("role IN ('manager', 'staff')", name="role"),
+        CheckConstraint("accepted_at IS NULL OR revoked_at IS NULL", name="used_or_revoked"),
+        Index("ix_staff_invites_venue_id_created_at", "venue_id", "created_at"),
+    )
+
+    venue_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("venues.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(
+        BigIntId, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(20))
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    invited_by_id: Mapped[int | None] = mapped_column(
+        BigIntId, ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    venue: Mapped[Venue] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+
+    def __str__(self) -> str:
+        return f"Invite of {self.user.email} to {self.venue.name} as {self.role}"
 
 
 class VenueOperatingHours(IdMixin, Base):
