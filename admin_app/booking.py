@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import exc, select
 from sqlalchemy.orm import Session
@@ -30,7 +30,7 @@ from admin_app.db import lock_writes_on_sqlite
 from admin_app.localtime import format_local_range
 from admin_app.rules import clash_message, find_confirmed_clash
 from admin_app.scoping import Scope, can
-from models import Band, Event, EventApplication, User, Venue
+from models import AuditEntry, Band, Event, EventApplication, User, Venue
 from models.base import IdMixin
 
 # SQLSTATE of an exclusion constraint violation (excl_events_venue_confirmed_no_overlap).
@@ -70,6 +70,21 @@ class BandDoubleBooked(BookingError):
     def __init__(self, message: str, clash_event_id: int) -> None:
         super().__init__(message)
         self.clash_event_id = clash_event_id
+
+
+class NeedsOverride(BookingError):
+    """Allowed only with an explicit "anyway" (a closed day, outside the opening hours, a
+    band accepted elsewhere at that time): ``reasons`` are the plain sentences to show,
+    and the same again is done with ``override=True``, which the audit entry records."""
+
+    def __init__(self, message: str, reasons: list[str]) -> None:
+        super().__init__(message)
+        self.reasons = reasons
+
+
+def with_override(entry: AuditEntry, reasons: list[str]) -> None:
+    """Note in an audit entry that its change was made over ``reasons`` ("... anyway")."""
+    entry.changes = {**(entry.changes or {}), "override": [None, reasons]}
 
 
 class VenueClash(BookingError):
@@ -275,6 +290,8 @@ def _decide(
     status: str,
     actor: Scope,
     remote_addr: str | None,
+    *,
+    override: list[str] | None = None,
 ) -> EventApplication:
     before = snapshot(application)
     application.status = status
@@ -283,7 +300,9 @@ def _decide(
     application.updated_by_id = actor.user_id
     session.flush()
     action = AUDIT_ACTIONS[status]
-    record_change(session, Actor.of(actor, remote_addr), action, application, before)
+    entry = record_change(session, Actor.of(actor, remote_addr), action, application, before)
+    if override:
+        with_override(entry, override)
     session.flush()
     return application
 
@@ -295,8 +314,14 @@ def accept_application(
     expected_version: int | None = None,
     *,
     remote_addr: str | None = None,
+    override: bool = False,
 ) -> EventApplication:
-    """Accept a pending application, unless the band is booked elsewhere at that time."""
+    """Accept a pending application, unless the band is booked elsewhere at that time.
+
+    A band already accepted for another overlapping event (not both confirmed, which is
+    refused) is a warning: :class:`NeedsOverride` naming it, unless ``override`` ("accept
+    anyway"), which the audit entry records.
+    """
     application = _open_application(session, application_id, actor, expected_version)
     event = application.event
     if event.status == "cancelled":
@@ -306,7 +331,26 @@ def accept_application(
         clash = _band_clash(session, application.band_id, event)
         if clash is not None:
             raise BandDoubleBooked(_band_booked(application.band, clash, actor), clash.id)
-    return _decide(session, application, "accepted", actor, remote_addr)
+    from admin_app import conflicts  # here: conflicts reads the calendars, which use booking
+
+    reasons = [
+        _also_accepted(application.band, other, actor)
+        for other in conflicts.band_overlaps(session, application.band_id, event)
+    ]
+    if reasons and not override:
+        raise NeedsOverride(
+            f'{" ".join(reasons)} Use "Accept anyway" to accept it all the same.', reasons
+        )
+    decided = _decide(session, application, "accepted", actor, remote_addr, override=reasons)
+    return decided
+
+
+def _also_accepted(band: Band, other: Any, actor: Scope) -> str:
+    """Where ``band`` is already accepted (``other``: a conflicts.Booked), named only if
+    ``actor`` may see that venue."""
+    if actor.is_superuser or other.venue_id in actor.venue_ids:
+        return f"{band.name} is already accepted for {other.describe()}."
+    return f"{band.name} is already accepted elsewhere at an overlapping time."
 
 
 def reject_application(
@@ -402,18 +446,46 @@ def confirm_event(
     expected_version: int | None = None,
     *,
     remote_addr: str | None = None,
+    override: bool = False,
 ) -> Event:
-    """Confirm a draft or held event (clearing its hold rank), unless it would clash."""
+    """Confirm a draft or held event (clearing its hold rank), unless it would clash.
+
+    On a night the venue marked closed, or outside its opening hours, it is refused
+    (:class:`NeedsOverride`, naming the mark or the hours) unless ``override`` ("confirm
+    anyway"), which the audit entry records.
+    """
     event = _open_event(session, event_id, actor, expected_version, for_confirmation=True)
     if event.status not in ("draft", "hold"):
         raise InvalidTransition(f"A {event.status} event cannot be confirmed.")
     # New acceptances for this event wait for its lock, so the bands checked are all of them.
     check_confirmed(session, event, actor, refusal="Cannot confirm: ")
+    reasons = check_calendar(session, event, override=override, refusal="Cannot confirm: ")
     before = snapshot(event)
     _write_confirmation(session, event, actor)
-    record_change(session, Actor.of(actor, remote_addr), "confirm", event, before)
+    entry = record_change(session, Actor.of(actor, remote_addr), "confirm", event, before)
+    if reasons:
+        with_override(entry, reasons)
     session.flush()
     return event
+
+
+CONFIRM_ANYWAY = 'Use "Confirm anyway" to confirm it all the same.'
+
+
+def check_calendar(session: Session, event: Event, *, override: bool, refusal: str) -> list[str]:
+    """Does confirmed ``event`` (times as in the session) sit on a night its venue marked
+    closed, or outside its opening hours? Refuses (:class:`NeedsOverride`, its message
+    starting with ``refusal``) unless ``override``; returns the reasons overridden ([]
+    when there were none), for the audit entry."""
+    from admin_app import conflicts  # here: conflicts reads the calendars, which use booking
+
+    venue = session.get(Venue, event.venue_id)
+    if venue is None:
+        return []
+    reasons = conflicts.schedule_reasons(session, venue, event.starts_at, event.ends_at)
+    if reasons and not override:
+        raise NeedsOverride(f"{refusal}{' '.join(reasons)} {CONFIRM_ANYWAY}", reasons)
+    return reasons
 
 
 def cancel_event(

@@ -4,7 +4,8 @@ SQLAdmin's own pages say "Invalid credentials.", always land on the index and si
 a GET, which any link or image on another site could fire. :class:`ConsoleAdmin` keeps
 SQLAdmin's routes and names but answers with the console's rules: one refusal message,
 HTTP 429 while an email or a client address is throttled, ``next`` followed only within
-the console, and sign-out by POST only (a GET gets 405).
+the console, and sign-out by POST only (a GET gets 405). Its index route (``/admin/``)
+is the Today page.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqladmin import Admin
+from sqladmin.authentication import login_required
+from sqladmin.templating import Jinja2Templates
 from starlette import status
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -21,6 +24,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from admin_app.auth import SIGN_IN_REFUSED, ConsoleAuth
+from admin_app.pages import today
 
 LOGIN_TEMPLATE = "sqladmin/login.html"
 MAX_NEXT_LENGTH = 2000
@@ -60,6 +64,17 @@ class ConsoleAdmin(Admin):
         if isinstance(route, Route) and route.name == "logout":
             return Route("/logout", endpoint=self.logout, name="logout", methods=["POST"])
         return route
+
+    def init_templating_engine(self) -> Jinja2Templates:
+        """SQLAdmin's templates, plus the menu's "N to decide" count (pages/today.py)."""
+        templates = super().init_templating_engine()
+        today.install_count(templates, self)
+        return templates
+
+    @login_required
+    async def index(self, request: Request) -> Response:
+        """Today: what needs the signed-in person (admin_app/pages/today.py)."""
+        return await today.today_response(self, request)
 
     def _console_prefix(self, request: Request) -> str:
         return request.url_for("admin:index").path.rstrip("/")

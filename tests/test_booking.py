@@ -14,6 +14,7 @@ from admin_app.booking import (
     BandDoubleBooked,
     BookingError,
     InvalidTransition,
+    NeedsOverride,
     NotFound,
     StaleObject,
     VenueClash,
@@ -197,8 +198,12 @@ def test_band_double_booking_refused_when_confirming(bk: Booking) -> None:
     booked = bk.event("Berlin Night", bk.berlin, status="confirmed")
     bk.application(booked, status="accepted", decided_at=NIGHT - timedelta(days=1))
     draft = bk.event("NY Night", bk.newyork, start=1)
-    # Accepting for an unconfirmed event is allowed; confirming it is where it stops.
-    accept_application(bk.session, bk.application(draft).id, bk.staff_newyork)
+    # Accepting for an unconfirmed event is allowed after a warning (issue 14: "accept
+    # anyway"); confirming it is where it stops.
+    application = bk.application(draft)
+    with pytest.raises(NeedsOverride, match="already accepted elsewhere"):
+        accept_application(bk.session, application.id, bk.staff_newyork)
+    accept_application(bk.session, application.id, bk.staff_newyork, override=True)
     with pytest.raises(BandDoubleBooked, match=r'^Cannot confirm: The Testers .* "Berlin Night"'):
         confirm_event(bk.session, draft.id, bk.root)
     elsewhere = "^Cannot confirm: The Testers is already booked elsewhere at that time.$"

@@ -15,8 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from admin_app import conflicts
 from admin_app.audit import Actor, record_change, snapshot
-from admin_app.booking import NotFound
+from admin_app.booking import NeedsOverride, NotFound, lock_venue, with_override
 from admin_app.db import lock_writes_on_sqlite
 from admin_app.scoping import Scope, ScopeError, can, scope_statement
 from models import (
@@ -77,8 +78,10 @@ def _apply(
     status: str,
     note: str | None,
     remote_addr: str | None,
+    override: list[str] | None = None,
 ) -> M | None:
-    """Create, update or delete the row of ``(owner_id, day)``; audited.
+    """Create, update or delete the row of ``(owner_id, day)``; audited (with the
+    ``override`` reasons, when the change was made over them).
 
     Runs in a savepoint and retries once when a colleague stored or removed the same day
     between our read and our write (their insert trips the unique constraint, their
@@ -87,7 +90,9 @@ def _apply(
     for attempt in (1, 2):
         try:
             with session.begin_nested():
-                return _apply_once(session, actor, model, owner_id, day, status, note, remote_addr)
+                return _apply_once(
+                    session, actor, model, owner_id, day, status, note, remote_addr, override
+                )
         except (IntegrityError, StaleDataError):
             if attempt == 2:
                 raise MarkError(
@@ -105,6 +110,7 @@ def _apply_once(
     status: str,
     note: str | None,
     remote_addr: str | None,
+    override: list[str] | None = None,
 ) -> M | None:
     row = _existing(session, model, owner_id, day)
     if status == CLEAR:
@@ -121,14 +127,44 @@ def _apply_once(
         before = snapshot(row)
         row.status, row.note = status, note
         session.flush()
-        record_change(session, Actor.of(actor, remote_addr), "update", row, before)
+        entry = record_change(session, Actor.of(actor, remote_addr), "update", row, before)
+        if override:
+            with_override(entry, override)
         return row
     row = model(**{_owner_key(model): owner_id}, date=day, status=status, note=note)
     _refuse_unless(can(actor, "create", model, row))
     session.add(row)
     session.flush()
-    record_change(session, Actor.of(actor, remote_addr), "create", row, {})
+    entry = record_change(session, Actor.of(actor, remote_addr), "create", row, {})
+    if override:
+        with_override(entry, override)
     return row
+
+
+CLOSE_ANYWAY = 'Use "Close anyway" to mark it closed all the same.'
+
+
+def _stranded(session: Session, venue: Venue, day: date, status: str, override: bool) -> list[str]:
+    """Closing ``day`` with holds or a confirmed show on it: refused (NeedsOverride, listing
+    them) unless ``override``; the shows overridden, for the audit entry."""
+    if status != "closed":
+        return []
+    current = session.scalar(
+        select(VenueAvailability.status).where(
+            VenueAvailability.venue_id == venue.id, VenueAvailability.date == day
+        )
+    )
+    if current == "closed":
+        return []  # already closed: a new note strands nothing new
+    shows = [show.describe() for show in conflicts.shows_on_night(session, venue, day)]
+    if shows and not override:
+        listed = "; ".join(shows)
+        raise NeedsOverride(
+            f"{day:%a %d %b %Y} has {len(shows)} show{'s' if len(shows) != 1 else ''} "
+            f"booked: {listed}. {CLOSE_ANYWAY}",
+            shows,
+        )
+    return shows
 
 
 def set_venue_day(
@@ -140,18 +176,28 @@ def set_venue_day(
     note: str | None = None,
     *,
     remote_addr: str | None = None,
+    override: bool = False,
 ) -> VenueAvailability | None:
     """Mark ``day`` at the venue open, closed or hold (with a note), or clear the mark.
 
-    Raises NotFound for a venue ``actor`` may not see, ScopeError when they may see but
-    not change it, MarkError for a status or note that cannot be stored.
+    Closing a day with holds or a confirmed show on it is refused (NeedsOverride, listing
+    them) unless ``override`` ("close anyway"), which the audit entry records. Raises
+    NotFound for a venue ``actor`` may not see, ScopeError when they may see but not
+    change it, MarkError for a status or note that cannot be stored.
     """
     status, note = _clean(status, note, VENUE_DAY_STATUSES)
     lock_writes_on_sqlite(session)
     venue = session.scalar(scope_statement(Venue, select(Venue).where(Venue.id == venue_id), actor))
     if venue is None:
         raise NotFound(f"Venue {venue_id} was not found.")
-    return _apply(session, actor, VenueAvailability, venue.id, day, status, note, remote_addr)
+    if status == "closed":
+        # The venue lock every schedule write takes: a hold placed meanwhile waits, so the
+        # shows listed are all of them.
+        lock_venue(session, venue.id)
+    stranded = _stranded(session, venue, day, status, override)
+    return _apply(
+        session, actor, VenueAvailability, venue.id, day, status, note, remote_addr, stranded
+    )
 
 
 def set_band_day(

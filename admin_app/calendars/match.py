@@ -16,7 +16,7 @@ be held.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,7 @@ from admin_app.booking import NotFound, lock_venue
 from admin_app.calendars.band import BandDay, BandMonth, band_month
 from admin_app.calendars.grid import Month
 from admin_app.calendars.venue import OpeningHours, VenueDay, VenueMonth, venue_month
-from admin_app.localtime import SKIPPED_HOUR_RULE, to_local, to_utc_past_gap
+from admin_app.localtime import SKIPPED_HOUR_RULE, to_local
 from admin_app.scoping import Scope, can
 from models import Event, EventApplication
 
@@ -100,15 +100,8 @@ class MatchList:
 
 
 def _hold_times(day: date, hours: OpeningHours, zone_name: str) -> tuple[datetime, datetime] | None:
-    """The night's usual hours as UTC instants, or None if the clocks skip all of them.
-
-    Closing past midnight is the next day. A time the clocks skip counts as the moment
-    they change (SKIPPED_HOUR_RULE), so hours inside the skipped hour come to nothing.
-    """
-    closing_day = day + timedelta(days=1) if hours.past_midnight else day
-    starts_at = to_utc_past_gap(datetime.combine(day, hours.opens_at), zone_name)
-    ends_at = to_utc_past_gap(datetime.combine(closing_day, hours.closes_at), zone_name)
-    return (starts_at, ends_at) if ends_at > starts_at else None
+    """The night's usual hours as UTC instants, or None if the clocks skip all of them."""
+    return hours.utc_span(day, zone_name)
 
 
 def _clock_note(

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_app.booking import NotFound
 from admin_app.calendars.grid import Month, grid_span, month_grid, span_utc, today_in
-from admin_app.localtime import night_of, to_local
+from admin_app.localtime import night_of, to_local, to_utc_past_gap
 from admin_app.scoping import Scope, scope_statement
 from models import Band, Event, EventApplication, Venue, VenueAvailability, VenueOperatingHours
 
@@ -65,6 +65,18 @@ class OpeningHours:
     def label(self) -> str:
         """``"20:00-02:00"``."""
         return f"{self.opens_at:%H:%M}-{self.closes_at:%H:%M}"
+
+    def utc_span(self, day: date, zone_name: str) -> tuple[datetime, datetime] | None:
+        """These hours on the night of ``day`` as UTC instants; None if the clocks skip all.
+
+        Closing past midnight is the next day. A time the clocks skip counts as the moment
+        they change (SKIPPED_HOUR_RULE), so hours inside the skipped hour come to nothing.
+        The match page holds exactly this span; the conflict checks compare shows with it.
+        """
+        closing_day = day + timedelta(days=1) if self.past_midnight else day
+        starts_at = to_utc_past_gap(datetime.combine(day, self.opens_at), zone_name)
+        ends_at = to_utc_past_gap(datetime.combine(closing_day, self.closes_at), zone_name)
+        return (starts_at, ends_at) if ends_at > starts_at else None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from sqlalchemy import Integer, Select, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from admin_app import calendars, feed_tokens
-from admin_app.booking import NotFound
+from admin_app.booking import NeedsOverride, NotFound
 from admin_app.calendars import Month, MonthError, marks, parse_month, today_in
 from admin_app.scoping import Scope, ScopeError, can, scope_statement
 from models import Band, Venue
@@ -37,10 +37,15 @@ _LISTED, _CURRENT, _FOUND = 1, 2, 3
 class PageError(Exception):
     """A request the page cannot answer: shown inside the layout with ``status_code``."""
 
-    def __init__(self, status_code: int, message: str) -> None:
+    def __init__(
+        self, status_code: int, message: str, anyway: tuple[str, dict[str, str]] | None = None
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.message = message
+        # A refusal that an explicit "... anyway" lifts: the button's label and the fields
+        # to post again (with override=1) to the same address.
+        self.anyway = anyway
 
 
 @dataclass(frozen=True)
@@ -331,9 +336,26 @@ def mark_day(
 ) -> str:
     """Set (or clear) the venue's or band's mark on ``day``; the sentence to show afterwards."""
     status = form.get("status", "")
-    setter = marks.set_venue_day if owner is Venue else marks.set_band_day
+    note = form.get("note")
     try:
-        setter(session, scope, owner_id, day, status, form.get("note"), remote_addr=remote_addr)
+        if owner is Venue:
+            # Closing a day over holds or a show takes an explicit "Close anyway".
+            anyway = form.get("override") == "1"
+            marks.set_venue_day(
+                session,
+                scope,
+                owner_id,
+                day,
+                status,
+                note,
+                remote_addr=remote_addr,
+                override=anyway,
+            )
+        else:
+            marks.set_band_day(session, scope, owner_id, day, status, note, remote_addr=remote_addr)
+    except NeedsOverride as error:
+        again = {"date": day.isoformat(), "status": status, "note": note or "", "override": "1"}
+        raise PageError(409, str(error), ("Close anyway", again)) from None
     except NotFound as error:
         raise PageError(404, str(error)) from None
     except ScopeError as error:

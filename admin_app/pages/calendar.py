@@ -297,17 +297,19 @@ class CalendarView(BaseView):
         return response
 
     async def _error(self, request: Request, error: PageError) -> Response:
-        return await self._notice(request, error.status_code, error.message)
+        return await self._notice(request, error.status_code, error.message, anyway=error.anyway)
 
     async def _notice(
-        self, request: Request, status_code: int, message: str, hint: str | None = None
+        self,
+        request: Request,
+        status_code: int,
+        message: str,
+        hint: str | None = None,
+        *,
+        anyway: tuple[str, dict[str, str]] | None = None,
     ) -> Response:
-        return await self._render(
-            request,
-            NOTICE_TEMPLATE,
-            {"status_code": status_code, "message": message, "hint": hint},
-            status_code=status_code,
-        )
+        context = {"status_code": status_code, "message": message, "hint": hint, "anyway": anyway}
+        return await self._render(request, NOTICE_TEMPLATE, context, status_code=status_code)
 
 
 VIEWS: list[type[ModelView] | type[BaseView]] = [CalendarView]

@@ -22,6 +22,7 @@ from starlette.requests import Request
 
 from admin_app import sqladmin_internals as internals
 from admin_app.audit import record_change, snapshot
+from admin_app.booking import with_override
 from admin_app.errors import is_database_unavailable
 from admin_app.request_scope import request_actor
 from admin_app.request_session import undone_on_error
@@ -82,7 +83,9 @@ def save(view: ConsoleModelView, request: Request, pk: str | None, data: dict[st
         values = column_values(obj)
         try:
             session.flush()
-            record_change(session, actor, "create" if is_created else "update", obj, before)
+            entry = record_change(session, actor, "create" if is_created else "update", obj, before)
+            if overridden := view.audit_override(request):
+                with_override(entry, overridden)
             session.commit()
         except StaleDataError:
             session.rollback()

@@ -384,6 +384,10 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
     def before_save(self, session: Any, obj: Any, request: Request, is_created: bool) -> None:
         """Rules checked in the save transaction; raise ConsoleFormError to refuse."""
 
+    def audit_override(self, request: Request) -> builtins.list[str]:
+        """Warnings this save was made over ("... anyway"), for its audit entry; none here."""
+        return []
+
     async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
         """Create a row (and its audit entry) in one transaction."""
         return await self._run_save(request, None, data)

@@ -7,9 +7,12 @@ the user's scope, locks, records who and when, and audits. They are POSTs so tha
 Origin check (:mod:`admin_app.security`) guards them: no link or image on another site
 can fire one, which SQLAdmin's GET ``@action`` routes could not promise.
 
-Answers: success → 303 to the details page with a flashed message; a refused decision
-(stale page, clash, final status, unknown decision) → the details page again with the
-reason, status 400; a row that does not exist or is not the user's → 404.
+Answers: success → 303 to the details page with a flashed message (or to ``next``, a
+console path such as Today's, when the form sends one); a refused decision (stale page,
+clash, final status, unknown decision) → the details page again with the reason, status
+400; a warning that may be overridden (:class:`admin_app.booking.NeedsOverride`: a closed
+day or outside the opening hours on confirm, a band accepted elsewhere on accept) → the
+same, with an "... anyway" button that posts the decision again with ``override=1``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from admin_app import sqladmin_internals as internals
 from admin_app.request_scope import current_scope
 from admin_app.request_session import source_of
 from admin_app.scoping import Scope, can
+from admin_app.signin import safe_next
 from models import Event, EventApplication
 
 DETAILS_TEMPLATE = "sqladmin/console/details_with_actions.html"
@@ -50,16 +54,22 @@ class Decision:
     done: str  # the flash message's verb: "Accepted"
     css: str
     decide: Decide
+    # The label of the "... anyway" button when a warning (NeedsOverride) may be overridden.
+    anyway: str | None = None
 
 
-ACCEPT = Decision("accept", "Accept", "Accepted", "btn-success", booking.accept_application)
+ACCEPT = Decision(
+    "accept", "Accept", "Accepted", "btn-success", booking.accept_application, "Accept anyway"
+)
 REJECT = Decision("reject", "Reject", "Rejected", "btn-danger", booking.reject_application)
 # Staff record it when a band tells them it pulls out (by mail or phone).
 WITHDRAW = Decision(
     "withdraw", "Mark withdrawn by band", "Withdrawn", "btn-outline-secondary",
     booking.withdraw_application,
 )  # fmt: skip
-CONFIRM = Decision("confirm", "Confirm event", "Confirmed", "btn-success", booking.confirm_event)
+CONFIRM = Decision(
+    "confirm", "Confirm event", "Confirmed", "btn-success", booking.confirm_event, "Confirm anyway"
+)
 CANCEL = Decision("cancel", "Cancel event", "Cancelled", "btn-outline-danger", booking.cancel_event)
 APPLICATION_DECISIONS = {decision.value: decision for decision in (ACCEPT, REJECT, WITHDRAW)}
 EVENT_DECISIONS = {decision.value: decision for decision in (CONFIRM, CANCEL)}
@@ -139,20 +149,26 @@ class BookingDecisionsView(BaseView):
         form = await request.form()
         decision = decisions.get(str(form.get("decision", "")))
         version = str(form.get("version", ""))
+        # Where to go once decided (Today's buttons send it); only a console path.
+        back = safe_next(form.get("next"), request.url_for("admin:index").path.rstrip("/"))
         if scope is None or decision is None or not version.isdigit():
             reason = UNKNOWN_DECISION if decision is None else NO_VERSION
-            return await self._refused(request, identity, reason)
+            return await self._refused(request, identity, reason, back=back)
         remote_addr = request.client.host if request.client else None
+        # "... anyway": the explicit second click over a warning (booking audits it).
+        override = decision.anyway is not None and form.get("override") == "1"
         try:
             done = await run_in_threadpool(
-                self._run, decision, object_id, scope, int(version), remote_addr
+                self._run, decision, object_id, scope, int(version), remote_addr, override
             )
         except booking.NotFound:
             raise HTTPException(status_code=status.HTTP_404_NOT_FOUND) from None
+        except booking.NeedsOverride as error:
+            return await self._refused(request, identity, str(error), back=back, anyway=decision)
         except booking.BookingError as error:
-            return await self._refused(request, identity, str(error))
+            return await self._refused(request, identity, str(error), back=back)
         Flash.success(request, done)
-        url = request.url_for("admin:details", identity=identity, pk=object_id)
+        url = back or request.url_for("admin:details", identity=identity, pk=object_id)
         return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
 
     def _run(
@@ -162,14 +178,28 @@ class BookingDecisionsView(BaseView):
         scope: Scope,
         version: int,
         remote_addr: str | None,
+        override: bool = False,
     ) -> str:
         """Take the decision and commit it (or nothing); the success message."""
+        extra = {"override": True} if override else {}
         with source_of(internals.admin_of(self).session_maker).begin() as session:
-            obj = decision.decide(session, object_id, scope, version, remote_addr=remote_addr)
-            return f"{decision.done}: {obj}."
+            obj = decision.decide(
+                session, object_id, scope, version, remote_addr=remote_addr, **extra
+            )
+            anyway = f" ({decision.anyway.lower()})" if override and decision.anyway else ""
+            return f"{decision.done}{anyway}: {obj}."
 
-    async def _refused(self, request: Request, identity: str, reason: str) -> Response:
-        """The details page again, with why the decision was refused (400)."""
+    async def _refused(
+        self,
+        request: Request,
+        identity: str,
+        reason: str,
+        *,
+        back: str | None = None,
+        anyway: Decision | None = None,
+    ) -> Response:
+        """The details page again, with why the decision was refused (400), and the
+        "... anyway" button when the refusal is a warning that may be overridden."""
         model_view = internals.find_model_view(internals.admin_of(self), identity)
         model = await model_view.get_object_for_details(request)
         if model is None or not await model_view.check_can_view_details(request, model):
@@ -180,6 +210,8 @@ class BookingDecisionsView(BaseView):
             "model": model,
             "title": model_view.name,
             "decision_error": reason,
+            "decision_anyway": anyway,
+            "decision_next": back,
         }
         response: Response = await self.templates.TemplateResponse(
             request, model_view.details_template, context, status_code=status.HTTP_400_BAD_REQUEST

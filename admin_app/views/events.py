@@ -14,7 +14,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 from starlette.requests import Request
-from wtforms import DateTimeLocalField, Form, SelectField
+from wtforms import BooleanField, DateTimeLocalField, Form, SelectField
 
 from admin_app import booking
 from admin_app import sqladmin_internals as internals
@@ -70,6 +70,15 @@ APPLICATION_DECISION_HELP = (
     "form; once decided it stays with its event and band."
 )
 APPLICATION_DECISION_FIELDS = ("status", "decided_at", "decided_by", "decided_by_id")
+# A confirmed show on a day marked closed or outside the opening hours is saved only with
+# this box ticked (booking.check_calendar); the audit entry records the override.
+CONFIRM_ANYWAY_FIELD = "confirm_anyway"
+CONFIRM_ANYWAY_HELP = (
+    "Tick only when the form refused a confirmed show on a day the venue marked closed or "
+    "outside its opening hours, and it should be saved all the same (recorded in the audit log)."
+)
+SCHEDULE_FIELDS = ("status", "starts_at", "ends_at", "venue_id")
+TICK_CONFIRM_ANYWAY = 'Tick "Confirm anyway" and save again to keep it all the same.'
 
 
 def status_text(event: Event, _name: str = "status") -> str:
@@ -195,9 +204,10 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
         ],
     }
     form_columns = ["venue", "title", "description", "starts_at", "ends_at", "status", "hold_rank"]
-    # The same fields in both; distinct lists, so scaffold_form can tell the forms apart.
-    form_create_rules = [str(name) for name in form_columns]
-    form_edit_rules = [str(name) for name in form_columns]
+    # The same fields in both (and the "confirm anyway" box, not a column); distinct lists,
+    # so scaffold_form can tell the forms apart.
+    form_create_rules = [*(str(name) for name in form_columns), CONFIRM_ANYWAY_FIELD]
+    form_edit_rules = [*(str(name) for name in form_columns), CONFIRM_ANYWAY_FIELD]
     form_ajax_refs = {"venue": {"fields": ("name", "city"), "order_by": "name", "limit": 20}}
     form_overrides = {
         "starts_at": DateTimeLocalField,
@@ -223,8 +233,12 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
     constraint_messages = {EVENT_NO_OVERLAP_CONSTRAINT: ("starts_at", clash_message_for)}
 
     async def scaffold_form(self, rules: list[str] | None = None) -> type[Form]:
-        """The edit form as configured; the create form offers only a new event's statuses."""
-        form = await super().scaffold_form(rules)
+        """The edit form as configured; the create form offers only a new event's statuses.
+        Both end with the "confirm anyway" box."""
+        anyway = BooleanField("Confirm anyway", description=CONFIRM_ANYWAY_HELP)
+        form: Any = type(
+            "EventForm", (await super().scaffold_form(rules),), {CONFIRM_ANYWAY_FIELD: anyway}
+        )
         if rules is internals.form_create_rules(self):
             status = SelectField(
                 "Status",
@@ -233,7 +247,8 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
             )
             status.creation_counter = form.status.creation_counter  # keep its place
             form.status = status
-        return form
+        scaffolded: type[Form] = form
+        return scaffolded
 
     def list_options(self, request: Request) -> Sequence[LoaderOption]:
         """Only the accepted applications, with their bands, for the "accepted bands" column."""
@@ -254,6 +269,17 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
         for key in ("starts_at", "ends_at"):
             data[key] = to_local(getattr(obj, key), obj.venue.timezone)
         return data
+
+    async def on_model_change(
+        self, data: dict[str, Any], model: Any, is_created: bool, request: Request
+    ) -> None:
+        """Take the "confirm anyway" box out of the column values, for before_save."""
+        await super().on_model_change(data, model, is_created, request)
+        request.state.confirm_anyway = bool(data.pop(CONFIRM_ANYWAY_FIELD, False))
+
+    def audit_override(self, request: Request) -> list[str]:
+        """The reasons a confirmed save was made over (by "confirm anyway"), for the audit."""
+        return list(getattr(request.state, "overridden", []))
 
     def before_save(self, session: Session, obj: Any, request: Request, is_created: bool) -> None:
         """Venue-local times to UTC; then the status change, times, hold rank and clashes.
@@ -296,6 +322,20 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
                 booking.check_confirmed(session, obj, _actor(request), refusal=refusal)
             except booking.BookingError as error:
                 raise ConsoleFormError(str(error), "starts_at") from None
+            if is_created or any(_changed(obj, key) for key in SCHEDULE_FIELDS):
+                # Only when it becomes confirmed or moves: a confirmed show's earlier
+                # override is not asked again for an edit of its description.
+                self._check_calendar(session, obj, request)
+
+    def _check_calendar(self, session: Session, obj: Event, request: Request) -> None:
+        anyway = bool(getattr(request.state, "confirm_anyway", False))
+        try:
+            request.state.overridden = booking.check_calendar(
+                session, obj, override=anyway, refusal="Cannot save this confirmed event: "
+            )
+        except booking.NeedsOverride as error:
+            message = str(error).replace(booking.CONFIRM_ANYWAY, TICK_CONFIRM_ANYWAY)
+            raise ConsoleFormError(message, CONFIRM_ANYWAY_FIELD) from None
 
 
 def _actor(request: Request) -> Scope:
