@@ -268,4 +268,52 @@ def seed_demo(session: Session, today: date | None = None) -> DemoLogins:
             message=f"{band.name} would love to play {ev.title}.",
             **extra,
         )
+    _seed_today(session, today, lantern, depot, bands)
     return DemoLogins()
+
+
+def _seed_today(
+    session: Session, today: date, lantern: Venue, depot: Venue, bands: list[Band]
+) -> None:
+    """What the Today page shows after ``make run``: applications waiting in the coming
+    nights, and a confirmed show on a day marked closed (a conflict that needs someone)."""
+    owls, _brass, static, velvet, sunday = bands
+
+    def event(venue: Venue, title: str, days: int, status: str) -> Event:
+        day = today + timedelta(days=days)
+        return _get_or_create(
+            session,
+            Event,
+            {"venue_id": venue.id, "title": title},
+            starts_at=_at(venue.timezone, day, time(20)),
+            ends_at=_at(venue.timezone, day, time(23)),
+            status=status,
+        )
+
+    # Closed after the show was confirmed: Today lists it until someone moves or cancels it.
+    closed_show = event(lantern, "Closed-Door Session", 3, "confirmed")
+    _get_or_create(
+        session,
+        VenueAvailability,
+        {
+            "venue_id": lantern.id,
+            "date": closed_show.starts_at.astimezone(ZoneInfo(lantern.timezone)).date(),
+        },
+        status="closed",
+        note="Staff training",
+    )
+    acoustic = event(lantern, "Acoustic Evening", 2, "draft")
+    depot_jam = event(depot, "Depot Jam", 4, "draft")
+    for ev, band in (
+        (acoustic, velvet),
+        (acoustic, static),
+        (depot_jam, sunday),
+        (depot_jam, owls),
+    ):
+        _get_or_create(
+            session,
+            EventApplication,
+            {"event_id": ev.id, "band_id": band.id},
+            status="pending",
+            message=f"{band.name} would love to play {ev.title}.",
+        )
