@@ -40,25 +40,25 @@ FEW_VENUES = 5
 AGENDA_VENUES = 20
 
 
-def _pending_stmt(scope: Scope, now: datetime) -> object:
-    return scope_statement(
-        EventApplication,
-        select(EventApplication.id)
-        .join(Event, Event.id == EventApplication.event_id)
-        .where(
-            EventApplication.status == "pending",
-            Event.status != "cancelled",
-            Event.ends_at > now,
-        ),
-        scope,
-    )
-
-
 def count_to_decide(session: Session, scope: Scope, *, now: datetime | None = None) -> int:
     """Applications waiting for ``scope``'s decision (events not over, not cancelled),
     counted up to ``COUNT_CAP + 1``: one COUNT over at most that many rows."""
     now = now or datetime.now(UTC)
-    pending = _pending_stmt(scope, now).limit(COUNT_CAP + 1).subquery()  # type: ignore[attr-defined]
+    pending = (
+        scope_statement(
+            EventApplication,
+            select(EventApplication.id)
+            .join(Event, Event.id == EventApplication.event_id)
+            .where(
+                EventApplication.status == "pending",
+                Event.status != "cancelled",
+                Event.ends_at > now,
+            ),
+            scope,
+        )
+        .limit(COUNT_CAP + 1)
+        .subquery()
+    )
     return int(session.scalar(select(func.count()).select_from(pending)) or 0)
 
 
