@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, not_, or_, select, true
@@ -40,6 +40,9 @@ from models import (
 
 # Statuses a venue's calendar conflict is about: a draft commits nobody yet.
 SCHEDULED = ("hold", "confirmed")
+# Shows still running started at most this long ago: a bound on starts_at lets the
+# database read "not over yet" from the (venue, starts_at) and (starts_at) indexes.
+LONGEST_SHOW = timedelta(days=2)
 # Kinds of conflict, as Today groups them.
 CLOSED_DAY = "closed_day"
 OUTSIDE_HOURS = "outside_hours"
@@ -92,15 +95,21 @@ def day_reasons(rules: DayRules, starts_at: datetime, ends_at: datetime) -> list
     return [reason for _kind, reason in day_conflicts(rules, starts_at, ends_at)]
 
 
-def _hours_of(session: Session, venue_ids: Iterable[int]) -> dict[int, dict[int, OpeningHours]]:
-    rows = session.execute(
-        select(
-            VenueOperatingHours.venue_id,
-            VenueOperatingHours.weekday,
-            VenueOperatingHours.opens_at,
-            VenueOperatingHours.closes_at,
-        ).where(VenueOperatingHours.venue_id.in_(sorted(set(venue_ids))))
-    )
+def _scoped(model: Any, stmt: Any, scope: Scope | None) -> Any:
+    """``stmt`` narrowed to what ``scope`` sees (None: a decision already authorised)."""
+    return stmt if scope is None else scope_statement(model, stmt, scope)
+
+
+def _hours_of(
+    session: Session, venue_ids: Iterable[int], scope: Scope | None = None
+) -> dict[int, dict[int, OpeningHours]]:
+    stmt = select(
+        VenueOperatingHours.venue_id,
+        VenueOperatingHours.weekday,
+        VenueOperatingHours.opens_at,
+        VenueOperatingHours.closes_at,
+    ).where(VenueOperatingHours.venue_id.in_(sorted(set(venue_ids))))
+    rows = session.execute(_scoped(VenueOperatingHours, stmt, scope))
     hours: dict[int, dict[int, OpeningHours]] = {}
     for row in rows:
         hours.setdefault(row.venue_id, {})[row.weekday] = OpeningHours(row.opens_at, row.closes_at)
@@ -108,20 +117,19 @@ def _hours_of(session: Session, venue_ids: Iterable[int]) -> dict[int, dict[int,
 
 
 def _marks_of(
-    session: Session, venue_ids: Iterable[int], first: date, last: date
+    session: Session, venue_ids: Iterable[int], first: date, last: date, scope: Scope | None = None
 ) -> dict[tuple[int, date], tuple[str, str | None]]:
-    rows = session.execute(
-        select(
-            VenueAvailability.venue_id,
-            VenueAvailability.date,
-            VenueAvailability.status,
-            VenueAvailability.note,
-        ).where(
-            VenueAvailability.venue_id.in_(sorted(set(venue_ids))),
-            VenueAvailability.date >= first,
-            VenueAvailability.date <= last,
-        )
+    stmt = select(
+        VenueAvailability.venue_id,
+        VenueAvailability.date,
+        VenueAvailability.status,
+        VenueAvailability.note,
+    ).where(
+        VenueAvailability.venue_id.in_(sorted(set(venue_ids))),
+        VenueAvailability.date >= first,
+        VenueAvailability.date <= last,
     )
+    rows = session.execute(_scoped(VenueAvailability, stmt, scope))
     return {(row.venue_id, row.date): (row.status, row.note) for row in rows}
 
 
@@ -252,6 +260,7 @@ def _booked_with_expiry(
         .where(
             Event.status.in_(SCHEDULED),
             Event.ends_at > now,
+            Event.starts_at > now - LONGEST_SHOW,
             Event.starts_at < until,
         )
         .order_by(Event.starts_at, Event.id)
@@ -271,14 +280,16 @@ def upcoming_shows(
     return _booked_with_expiry(session, scope, venue_id, now, until, cap)
 
 
-def calendar_conflicts(session: Session, shows: Sequence[Booked], now: datetime) -> list[Conflict]:
+def calendar_conflicts(
+    session: Session, scope: Scope, shows: Sequence[Booked], now: datetime
+) -> list[Conflict]:
     """Closed-day and outside-hours conflicts of ``shows`` (two statements, whatever
     their number: the venues' hours and marks, read together)."""
     venue_ids = {show.venue_id for show in shows}
     nights = [night_of(show.starts_at, show.timezone) for show in shows]
     first, last = (min(nights), max(nights)) if nights else (now.date(), now.date())
-    hours = _hours_of(session, venue_ids)
-    marks = _marks_of(session, venue_ids, first, last)
+    hours = _hours_of(session, venue_ids, scope)
+    marks = _marks_of(session, venue_ids, first, last, scope)
     found = []
     for show, night in zip(shows, nights, strict=True):
         rules = _rules(show.venue_id, night, show.timezone, hours, marks)
@@ -346,6 +357,7 @@ def band_conflicts(
             mine.status != "cancelled",
             other.status != "cancelled",
             mine.ends_at > now,
+            mine.starts_at > now - LONGEST_SHOW,
             other.id != mine.id,
             mine.starts_at < other.ends_at,
             mine.ends_at > other.starts_at,

@@ -53,6 +53,7 @@ def count_to_decide(session: Session, scope: Scope, *, now: datetime | None = No
                 EventApplication.status == "pending",
                 Event.status != "cancelled",
                 Event.ends_at > now,
+                Event.starts_at > now - conflicts.LONGEST_SHOW,
             ),
             scope,
         )
@@ -168,6 +169,7 @@ def _pending(
             EventApplication.status == "pending",
             Event.status != "cancelled",
             Event.ends_at > now,
+            Event.starts_at > now - conflicts.LONGEST_SHOW,
         )
         .order_by(Event.starts_at, EventApplication.id)
         .limit(PENDING_SHOWN + 1)
@@ -281,7 +283,7 @@ def today_page(
     shows = conflicts.upcoming_shows(session, scope, venue_id, now, now + HORIZON, SHOWS_CAP)
     booked = [show for show, _expires in shows]
     found = [
-        *conflicts.calendar_conflicts(session, booked, now),
+        *conflicts.calendar_conflicts(session, scope, booked, now),
         *conflicts.expired_holds(shows, now),
         *conflicts.band_conflicts(session, scope, venue_id, now, CONFLICTS_SHOWN),
     ]
