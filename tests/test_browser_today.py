@@ -5,6 +5,8 @@ closed) is shown. The live server is seeded with the demo (admin_app/demo.py).""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from playwright.sync_api import Page
 from sqlalchemy import create_engine, select
@@ -77,3 +79,39 @@ def test_today_shows_what_waits_and_decides_from_it(
     _, status, actions = application_of(live_server.database_url, "Velvet Ruin", "Acoustic Evening")
     assert status == "accepted"
     assert actions == ["accept"]
+
+
+def test_closing_a_held_night_lists_the_holds_and_closes_only_anyway(
+    live_server: LiveServer, browser_page: Page
+) -> None:
+    """From the venue calendar: the refusal names the holds; "Close anyway" closes the day,
+    and Today then shows the holds on a closed day."""
+    page, base = browser_page, live_server.url
+    page.set_viewport_size({"width": 1400, "height": 900})
+    sign_in(page, base, *DEMO_MANAGER)
+    engine = create_engine(live_server.database_url)
+    try:
+        with engine.connect() as connection:
+            venue_id, starts_at = connection.execute(
+                select(Event.venue_id, Event.starts_at).where(Event.title == "Friday Showcase")
+            ).one()
+    finally:
+        engine.dispose()
+    day = starts_at.astimezone(ZoneInfo("Europe/Berlin")).date()
+    page.goto(f"{base}/admin/calendar/venue/{venue_id}?month={day:%Y-%m}")
+    cell = page.locator(f"#day-{day.isoformat()}")
+    cell.locator("summary").click()
+    cell.locator("select[name=status]").select_option("closed")
+    cell.locator("input[name=note]").fill("Burst pipe")
+    with page.expect_navigation():
+        cell.get_by_role("button", name="Save").click()
+    assert "Friday Showcase" in page.get_by_role("alert").inner_text()
+    assert "(hold 1)" in page.get_by_role("alert").inner_text()
+    save_screenshot(page, "today-close-day-refused")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Close anyway").click()
+    assert "marked closed" in page.content()
+    page.goto(f"{base}/admin/")
+    conflicts = page.get_by_test_id("today-conflicts").inner_text()
+    assert f"{day:%a %d %b %Y} is marked closed (Burst pipe)." in conflicts
+    save_screenshot(page, "today-close-day-conflict")
