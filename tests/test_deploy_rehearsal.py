@@ -348,15 +348,50 @@ def test_rollback_release_phase_accepts_a_newer_database(host: Host, tmp_path: P
 
 
 def previous_release(tmp_path: Path) -> Path:
-    """A slug of the previous release: this code without its newest migration."""
-    _previous, head = revisions()
+    """A slug of the previous release: the code as it was before the newest migration.
+
+    From git (the commit before the one that added the newest migration), so the slug's
+    code matches its schema: code that reads what the newest migration adds (a table, a
+    column) is not in it. Without that history (the migration not yet committed), this
+    code without its newest migration stands in.
+    """
+    previous, head = revisions()
     slug = tmp_path / "previous-release"
+    slug.mkdir()
+    if _export_release_before(head, slug) and _slug_head(slug) == previous:
+        return slug
+    shutil.rmtree(slug)
     ignore = shutil.ignore_patterns("__pycache__", f"{head}_*.py")
     for name in ("admin_app", "models", "alembic"):
         shutil.copytree(ROOT / name, slug / name, ignore=ignore)
     for name in ("alembic.ini", "Procfile"):
         shutil.copy2(ROOT / name, slug / name)
     return slug
+
+
+def _git(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, check=False)
+
+
+def _export_release_before(head: str, slug: Path) -> bool:
+    """Write the tree of the commit before ``head``'s migration was added into ``slug``."""
+    added = _git(
+        "log", "-1", "--format=%H", "--diff-filter=A", "--", f"alembic/versions/{head}_*.py"
+    )
+    commit = added.stdout.decode().strip()
+    if added.returncode != 0 or not commit:
+        return False
+    paths = ["admin_app", "models", "alembic", "alembic.ini", "Procfile"]
+    archive = _git("archive", "--format=tar", f"{commit}^", *paths)
+    if archive.returncode != 0:  # no parent in a shallow clone
+        return False
+    subprocess.run(["tar", "-x", "-C", str(slug)], input=archive.stdout, check=True)
+    return True
+
+
+def _slug_head(slug: Path) -> str | None:
+    heads = ScriptDirectory(str(slug / "alembic")).get_heads()
+    return heads[0] if len(heads) == 1 else None
 
 
 def tables_the_newest_migration_alters(host: Host) -> list[str]:
