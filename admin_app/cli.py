@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -103,6 +104,34 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    """Deliver queued notifications until SIGTERM (with --once: what is due now, then exit)."""
+    from datetime import timedelta
+
+    from admin_app.mail import transport_for
+    from admin_app.worker import Worker
+
+    engine = build_engine(settings)
+    status = check_schema(engine)
+    if status.state is SchemaState.BEHIND:
+        return _fail(f"refusing to start: {status.message}")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    worker = Worker(
+        sessions=build_sessionmaker(engine),
+        transport=transport_for(settings),
+        mail_from=settings.mail_from,
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
+        poll_seconds=settings.worker_poll_seconds,
+    )
+    if args.once:
+        worker.run_jobs()
+        print(f"Attempted {worker.drain()} message(s).")
+        return EXIT_OK
+    worker.stop_on_signals()
+    worker.run()
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command."""
     parser = argparse.ArgumentParser(prog="band-admin", description=__doc__)
@@ -124,6 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check-schema", help=cmd_check_schema.__doc__)
     check.set_defaults(handler=cmd_check_schema)
+
+    work = commands.add_parser("worker", help=cmd_worker.__doc__)
+    work.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
+    work.set_defaults(handler=cmd_worker)
 
     serve = commands.add_parser("serve", help=cmd_serve.__doc__)
     serve.add_argument("--host", default="127.0.0.1")
