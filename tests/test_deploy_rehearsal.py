@@ -35,8 +35,12 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
+from admin_app import outbox
 from admin_app.schema_guard import alembic_config
+from tests.pooler_support import running_pgbouncer
+from tests.smtp_support import smtp_server
 from tests.support import ROOT, free_port, fresh_database, upgrade
 
 # Real processes: left out of `make test-fast` (see the e2e marker).
@@ -562,3 +566,54 @@ def test_app_json_and_procfile_agree() -> None:
     assert app["env"]["APP_ENV"]["value"] == "production"
     assert app["env"]["SECRET_KEY"]["generator"] == "secret"
     assert "DATABASE_URL" not in app["env"]  # the add-on sets (and rotates) it
+
+
+@pytest.mark.postgres
+def test_web_and_worker_through_the_pooler_release_direct(host: Host, tmp_path: Path) -> None:
+    """Heroku with its pooler attached: DATABASE_URL direct (the release), the pool URL beside
+    it (web and worker). The worker line delivers a queued message and stops on SIGTERM."""
+    with running_pgbouncer() as bouncer, smtp_server() as mail:
+        pooled = make_url(bouncer.url_for(host.database_url)).set(drivername="postgres")
+        host.env.update(
+            DATABASE_CONNECTION_POOL_URL=pooled.render_as_string(hide_password=False),
+            SMTP_URL=mail.url,
+            MAIL_FROM="Lantern Hall <bookings@lantern.example>",
+            WORKER_POLL_SECONDS="0.2",
+        )
+        release = host.run("release")
+        assert release.code == 0, release.output
+        engine = create_engine(host.database_url)
+        with Session(engine) as session, session.begin():
+            outbox.enqueue(
+                session, key="event:1:confirmed", kind="event_confirmed",
+                recipients=["ana@band.example"], subject="Confirmed: Late Show", text="On.",
+            )  # fmt: skip
+        log = tmp_path / "worker.log"
+        with log.open("wb") as sink, web_process(host, tmp_path) as web:
+            worker = subprocess.Popen(
+                ["/bin/bash", "-c", procfile()["worker"]],
+                cwd=ROOT, env=host.env, stdout=sink, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+            try:
+                deadline = time.monotonic() + 60
+                while not mail.handler.received and time.monotonic() < deadline:
+                    assert worker.poll() is None, log.read_text()
+                    time.sleep(0.2)
+                health = web.get("/healthz").json()
+                os.killpg(worker.pid, signal.SIGTERM)
+                assert worker.wait(timeout=30) == 0, log.read_text()
+            finally:
+                stop(worker)
+        with engine.connect() as connection:
+            status = connection.execute(text("SELECT status FROM outbox_messages")).scalar()
+        engine.dispose()
+        database = make_url(host.database_url).database
+        pooler_log = bouncer.output()
+
+    assert [item.message["Subject"] for item in mail.handler.received] == ["Confirmed: Late Show"]
+    assert status == "sent"
+    assert health["status"] == "ok"
+    assert "stopping" in log.read_text()
+    # Web and worker connected through the pooler; the release did not need it.
+    assert f"login attempt: db={database} " in pooler_log
