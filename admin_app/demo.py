@@ -21,6 +21,7 @@ from models import (
     Base,
     Event,
     EventApplication,
+    OutboxMessage,
     User,
     Venue,
     VenueAvailability,
@@ -268,4 +269,36 @@ def seed_demo(session: Session, today: date | None = None) -> DemoLogins:
             message=f"{band.name} would love to play {ev.title}.",
             **extra,
         )
+    _demo_outbox(session, night_owls_live, now)
     return DemoLogins()
+
+
+def _demo_outbox(session: Session, show: Event, now: datetime) -> None:
+    """Two notifications in the outbox view: one delivered, one the mail server refused."""
+    when = f"{show.title}, {show.starts_at:%a %d %b %Y}"
+    _get_or_create(
+        session,
+        OutboxMessage,
+        {"idempotency_key": "demo:confirmed"},
+        kind="event_confirmed",
+        recipients=["owls@example.com"],
+        subject=f"Confirmed: {when}",
+        text_body=f"Your show is confirmed: {when}.",
+        attachments=[],
+        status="sent",
+        attempts=1,
+        sent_at=now,
+    )
+    _get_or_create(
+        session,
+        OutboxMessage,
+        {"idempotency_key": "demo:refused"},
+        kind="application_accepted",
+        recipients=["nobody@invalid.example"],
+        subject=f"Accepted: {when}",
+        text_body=f"Your application was accepted: {when}.",
+        attachments=[],
+        status="failed",
+        attempts=8,
+        last_error="mail.invalid.example answered 550 No such user here",
+    )

@@ -169,6 +169,7 @@ def mark_attempt_failed(
 
 def retry_now(session: Session, message_id: int) -> OutboxMessage | None:
     """Send a pending or failed message at the next chance, with a fresh set of attempts."""
+    lock_writes_on_sqlite(session)
     message = session.get(OutboxMessage, message_id, with_for_update=True)
     if message is None or message.status not in ("pending", "failed"):
         return None
