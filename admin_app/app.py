@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.engine = engine
     # The app's one session factory: every layer borrows the request's one session.
-    sessions = RequestSessions(build_sessionmaker(engine))
+    sessions = RequestSessions(build_sessionmaker(engine, public_base_url=settings.public_base_url))
     app.state.sessions = sessions
     admin = mount_console(app, settings, sessions)
     app.state.console_admin = admin

@@ -37,7 +37,7 @@ def _read_password(from_stdin: bool) -> str:
 
 def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
     """Create a user who can sign in to the console."""
-    sessions = build_sessionmaker(build_engine(settings))
+    sessions = build_sessionmaker(build_engine(settings), public_base_url=settings.public_base_url)
     try:
         password = _read_password(args.password_stdin)
         with sessions.begin() as session:
@@ -65,7 +65,7 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     status = check_schema(engine)
     if status.state is not SchemaState.AT_HEAD:
         return _fail(status.message)
-    with build_sessionmaker(engine).begin() as session:
+    with build_sessionmaker(engine, public_base_url=settings.public_base_url).begin() as session:
         logins = seed_demo(session)
     print("Demo data is in place. Sign in at http://127.0.0.1:8000/admin/ with:")
     print(f"  superuser:           {logins.superuser[0]} / {logins.superuser[1]}")
@@ -117,7 +117,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         return _fail(f"refusing to start: {status.message}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     worker = Worker(
-        sessions=build_sessionmaker(engine),
+        sessions=build_sessionmaker(engine, public_base_url=settings.public_base_url),
         transport=transport_for(settings),
         mail_from=settings.mail_from,
         lease=timedelta(seconds=settings.outbox_lease_seconds),

@@ -148,6 +148,9 @@ class Settings:
     outbox_lease_seconds: float = DEFAULT_OUTBOX_LEASE
     # How often an idle worker looks for due messages.
     worker_poll_seconds: float = DEFAULT_WORKER_POLL
+    # Where people reach the console (https://admin.example.com): links in notifications,
+    # which have none without it (no request tells a worker where the console lives).
+    public_base_url: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -216,6 +219,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         smtp_timeout=_positive_seconds(env, "SMTP_TIMEOUT", DEFAULT_SMTP_TIMEOUT),
         outbox_lease_seconds=_positive_seconds(env, "OUTBOX_LEASE_SECONDS", DEFAULT_OUTBOX_LEASE),
         worker_poll_seconds=_positive_seconds(env, "WORKER_POLL_SECONDS", DEFAULT_WORKER_POLL),
+        public_base_url=_public_base_url(env),
     )
 
 
@@ -241,6 +245,19 @@ def _mail_from_env(env: Mapping[str, str]) -> tuple[Secret | None, str]:
             "'Lantern Hall <bookings@example.com>') when SMTP_URL is set"
         )
     return Secret(raw), mail_from
+
+
+def _public_base_url(env: Mapping[str, str]) -> str | None:
+    """``PUBLIC_BASE_URL`` without a trailing slash, or None."""
+    raw = env.get("PUBLIC_BASE_URL", "").strip().rstrip("/")
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise SettingsError(
+            f"PUBLIC_BASE_URL must look like https://admin.example.com, not {raw!r}"
+        )
+    return raw
 
 
 def _positive_seconds(env: Mapping[str, str], name: str, default: float) -> float:
