@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from admin_app import outbox
-from models import AuditEntry, OutboxMessage
+from models import AuditEntry, OutboxMessage, User
 from tests.auth_support import SAME_ORIGIN, add_user, mint_session
 from tests.console_views_support import sign_in_superuser
 
@@ -95,3 +95,47 @@ def test_a_cross_site_retry_is_refused(client: TestClient, engine: Engine) -> No
     assert answer.status_code == 403
     with Session(engine) as session:
         assert session.scalar(select(OutboxMessage.status)) == "failed"
+
+
+def test_a_person_turns_booking_notifications_off_and_on(
+    client: TestClient, engine: Engine
+) -> None:
+    user_id = add_user(engine, "door@venue.example", staff=True)
+    mint_session(client, user_id)
+    page = client.get("/admin/account/notifications")
+    assert page.status_code == 200
+    assert 'name="wants_notifications"\n          checked' in page.text
+
+    off = client.post(
+        "/admin/account/notifications", data={}, headers=SAME_ORIGIN, follow_redirects=False
+    )
+
+    assert off.status_code == 303  # post/redirect/get: a reload does not post again
+    page = client.get(off.headers["location"])
+    assert "only essential messages" in page.text
+    assert "checked" not in page.text.split('name="wants_notifications"')[1].split(">")[0]
+    with Session(engine) as session:
+        assert session.get(User, user_id).wants_notifications is False  # type: ignore[union-attr]
+        [entry] = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "set_notifications")
+        )
+        assert entry.changes == {"wants_notifications": [True, False]}
+
+    client.post(
+        "/admin/account/notifications", data={"wants_notifications": "on"}, headers=SAME_ORIGIN
+    )
+    with Session(engine) as session:
+        assert session.get(User, user_id).wants_notifications is True  # type: ignore[union-attr]
+
+
+def test_a_cross_site_post_cannot_silence_someone(client: TestClient, engine: Engine) -> None:
+    user_id = add_user(engine, "door@venue.example", staff=True)
+    mint_session(client, user_id)
+
+    answer = client.post(
+        "/admin/account/notifications", data={}, headers={"Origin": "https://evil.example"}
+    )
+
+    assert answer.status_code == 403
+    with Session(engine) as session:
+        assert session.get(User, user_id).wants_notifications is True  # type: ignore[union-attr]
