@@ -6,6 +6,7 @@ Event times are stored in UTC and entered, shown and filtered on the venue's own
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqladmin import BaseView, ModelView
@@ -24,6 +25,7 @@ from admin_app.localtime import (
     LocalTimeError,
     format_local,
     format_local_range,
+    iso_local,
     to_local,
     to_utc_keeping,
 )
@@ -157,6 +159,10 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
         "hold_rank": "Hold rank",
         "accepted_bands": "Accepted bands",
         "local_times": "When (venue time)",
+        "id": "Id",
+        "starts_at_iso": "Starts (ISO 8601, venue time)",
+        "ends_at_iso": "Ends (ISO 8601, venue time)",
+        "timezone": "Time zone",
     }
     column_formatters = {
         "venue": lambda event, _name: event.venue.name,
@@ -183,6 +189,12 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
         ),
         *_event_date_filters(),
     ]
+    # The export: what the list shows, plus the id, the end, and the times as sortable
+    # ISO 8601 text on the venue's clock beside the readable one, with the zone named.
+    column_export_list = [
+        "id", "title", "venue", "starts_at", "starts_at_iso", "ends_at_iso", "timezone",
+        "status", "accepted_bands",
+    ]  # fmt: skip
     column_details_list = ["title", "venue", "local_times", "status", "description", "applications"]
     column_formatters_detail = {
         "venue": lambda event, _name: event.venue.name,
@@ -234,6 +246,11 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
             status.creation_counter = form.status.creation_counter  # keep its place
             form.status = status
         return form
+
+    async def export_cell(self, row: Any, name: str, request: Request | None) -> Any:
+        """The export's extra columns: sortable times and the zone they are in."""
+        extra = _export_times(row.starts_at, row.ends_at, row.venue.timezone)
+        return extra[name] if name in extra else await super().export_cell(row, name, request)
 
     def list_options(self, request: Request) -> Sequence[LoaderOption]:
         """Only the accepted applications, with their bands, for the "accepted bands" column."""
@@ -321,6 +338,16 @@ def decided_at_text(application: EventApplication, _name: str = "decided_at") ->
     return format_local(application.decided_at, application.event.venue.timezone)
 
 
+def _export_times(
+    starts_at: datetime | None, ends_at: datetime | None, zone_name: str
+) -> dict[str, str]:
+    return {
+        "starts_at_iso": iso_local(starts_at, zone_name),
+        "ends_at_iso": iso_local(ends_at, zone_name),
+        "timezone": zone_name,
+    }
+
+
 class EventApplicationAdmin(ApplicationDecisions, ConsoleModelView, model=EventApplication):
     """Bands asking to play events."""
 
@@ -344,7 +371,17 @@ class EventApplicationAdmin(ApplicationDecisions, ConsoleModelView, model=EventA
         "event_date": "Event date (venue time)",
         "decided_by": "Decided by",
         "decided_at": "Decided at (venue time)",
+        "id": "Id",
+        "starts_at_iso": "Event starts (ISO 8601, venue time)",
+        "ends_at_iso": "Event ends (ISO 8601, venue time)",
+        "decided_at_iso": "Decided at (ISO 8601, venue time)",
+        "timezone": "Time zone",
     }
+    # The export: the list's columns plus the id and sortable ISO 8601 times (venue clock).
+    column_export_list = [
+        "id", "band", "event", "venue_name", "event_date", "starts_at_iso", "ends_at_iso",
+        "timezone", "status", "decided_by", "decided_at", "decided_at_iso",
+    ]  # fmt: skip
     column_formatters = {
         "band": lambda application, _name: application.band.name,
         "event": lambda application, _name: application.event.title,
@@ -410,6 +447,13 @@ class EventApplicationAdmin(ApplicationDecisions, ConsoleModelView, model=EventA
     def details_options(self, request: Request) -> Sequence[LoaderOption]:
         """The details page shows the same as a list row."""
         return self.list_options(request)
+
+    async def export_cell(self, row: Any, name: str, request: Request | None) -> Any:
+        """The export's extra columns: sortable times and the zone they are in."""
+        zone_name = row.event.venue.timezone
+        extra = _export_times(row.event.starts_at, row.event.ends_at, zone_name)
+        extra["decided_at_iso"] = iso_local(row.decided_at, zone_name)
+        return extra[name] if name in extra else await super().export_cell(row, name, request)
 
     async def on_model_change(
         self, data: dict[str, Any], model: Any, is_created: bool, request: Request
