@@ -11,6 +11,7 @@ from admin_app import passwords
 from admin_app.accounts import AccountError, create_user
 from admin_app.db import build_engine, build_sessionmaker
 from admin_app.demo import seed_demo
+from admin_app.holds import release_expired_holds
 from admin_app.schema_guard import SchemaState, check_schema
 from admin_app.settings import Settings, SettingsError, load_settings
 from models import STAFF_ROLES
@@ -82,6 +83,20 @@ def cmd_check_schema(settings: Settings, args: argparse.Namespace) -> int:
     )
 
 
+def cmd_release_expired_holds(settings: Settings, args: argparse.Namespace) -> int:
+    """Cancel every hold past its expiry and move up the holds below it (audited)."""
+    engine = build_engine(settings)
+    status = check_schema(engine)
+    if status.state is SchemaState.BEHIND:
+        return _fail(status.message)
+    try:
+        released = release_expired_holds(build_sessionmaker(engine))
+    finally:
+        engine.dispose()
+    print(f"Released {released} expired hold{'' if released == 1 else 's'}.")
+    return EXIT_OK
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     """Serve the console; refuse to start when migrations are missing."""
     import uvicorn  # imported here: the other commands do not need a server
@@ -124,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check-schema", help=cmd_check_schema.__doc__)
     check.set_defaults(handler=cmd_check_schema)
+
+    expire = commands.add_parser("release-expired-holds", help=cmd_release_expired_holds.__doc__)
+    expire.set_defaults(handler=cmd_release_expired_holds)
 
     serve = commands.add_parser("serve", help=cmd_serve.__doc__)
     serve.add_argument("--host", default="127.0.0.1")
