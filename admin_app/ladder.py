@@ -85,6 +85,12 @@ def place_on_ladder(session: Session, event: Event, zone_name: str) -> int:
     that night has it; otherwise :class:`RankRefused` names the hold that has it. The
     caller holds the venue lock (:func:`admin_app.booking.lock_venue`).
     """
+    # Not flushed while asking: the event may not be valid yet (a hold without its rank).
+    with session.no_autoflush:
+        return _place(session, event, zone_name)
+
+
+def _place(session: Session, event: Event, zone_name: str) -> int:
     day = night_of(event.starts_at, zone_name)
     # A new event has no id yet; None excludes nothing.
     own_id = event.id
