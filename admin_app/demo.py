@@ -276,7 +276,7 @@ def _seed_hold_ladder(session: Session, venue: Venue, bands: list[Band], today: 
     """A ladder of three holds on one night, each band's application pending, and a hold
     whose expiry has passed (``release-expired-holds`` releases it)."""
     now = datetime.now(ZoneInfo("UTC"))
-    ladder_night = today + timedelta(days=33)
+    ladder_night = _open_night(session, venue, today + timedelta(days=33))
     owls, brass, static, _velvet, sunday = bands
     for rank, band in enumerate((static, brass, sunday), start=1):
         hold = _get_or_create(
@@ -297,7 +297,7 @@ def _seed_hold_ladder(session: Session, venue: Venue, bands: list[Band], today: 
             status="pending",
             message=f"{band.name} would love to headline.",
         )
-    lapsed_night = today + timedelta(days=40)
+    lapsed_night = _open_night(session, venue, today + timedelta(days=40))
     lapsed = _get_or_create(
         session,
         Event,
@@ -315,3 +315,23 @@ def _seed_hold_ladder(session: Session, venue: Venue, bands: list[Band], today: 
         status="pending",
         message="Owls for an afternoon set?",
     )
+
+
+def _open_night(session: Session, venue: Venue, day: date) -> date:
+    """``day`` or the first later one the venue is open (usual hours, not marked closed):
+    a demo hold on a closed night would only show up as a conflict."""
+    weekdays = set(
+        session.scalars(
+            select(VenueOperatingHours.weekday).where(VenueOperatingHours.venue_id == venue.id)
+        )
+    )
+    closed = set(
+        session.scalars(
+            select(VenueAvailability.date).where(
+                VenueAvailability.venue_id == venue.id, VenueAvailability.status == "closed"
+            )
+        )
+    )
+    while day.weekday() not in weekdays or day in closed:
+        day += timedelta(days=1)
+    return day

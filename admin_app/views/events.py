@@ -170,6 +170,7 @@ class EventAdmin(ReleaseOffer, EventDecisions, ConsoleModelView, model=Event):
         "hold_rank": "Hold rank",
         "accepted_bands": "Accepted bands",
         "local_times": "When (venue time)",
+        "hold_expires_at": "Hold expires (venue time)",
     }
     column_formatters = {
         "venue": lambda event, _name: event.venue.name,
