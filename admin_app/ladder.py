@@ -117,16 +117,19 @@ def promote_below(
     day: date,
     vacated: Iterable[int],
     actor: Actor,
+    *,
+    exclude_id: int | None = None,
 ) -> list[Event]:
     """Move the holds of one venue-night up past the ranks ``vacated`` (holds that left
     the ladder): each by the number of vacated ranks above it, each change audited.
 
-    The holds that moved, best rank first. The caller holds the venue lock and has
-    flushed the holds that left (they are no longer holds).
+    The holds that moved, best rank first; the caller flushes. The caller holds the venue
+    lock and has flushed the holds that left (they are no longer holds), or names the one
+    that left unflushed (a form being saved) as ``exclude_id``.
     """
     gone = sorted(vacated)
     moved = []
-    for hold in holds_on_night(session, venue_id, zone_name, day):
+    for hold in holds_on_night(session, venue_id, zone_name, day, exclude_id=exclude_id):
         rank = hold.hold_rank or 0
         new_rank = rank - sum(1 for old in gone if old < rank)
         if new_rank == rank:
@@ -134,10 +137,9 @@ def promote_below(
         before = snapshot(hold)
         hold.hold_rank = new_rank
         hold.updated_by_id = actor.user_id
-        session.flush()
         record_change(session, actor, PROMOTE_ACTION, hold, before)
         moved.append(hold)
-    session.flush()
+    # Not flushed here: a form being saved flushes (and reports errors) in one place.
     return moved
 
 

@@ -78,6 +78,35 @@ def test_the_event_form_ranks_holds_and_refuses_a_taken_rank(
     assert stored(engine, "Second").hold_rank == 2
 
 
+def test_a_hold_saved_as_a_draft_or_moved_to_another_night_leaves_its_ladder(
+    client: TestClient, engine: Engine, site: Site
+) -> None:
+    sign_in(client, site.staff_a)
+    for title in ("One", "Two", "Three"):
+        assert post_form(client, "/admin/event/create", hold_form(site, title)).status_code == 302
+    one = stored(engine, "One")
+    form = hold_form(site, "One", status="draft", version=str(one.version))
+    assert post_form(client, f"/admin/event/edit/{one.id}", form).status_code == 302
+    assert [stored(engine, t).hold_rank for t in ("One", "Two", "Three")] == [None, 1, 2]
+
+    two = stored(engine, "Two")
+    moved = hold_form(
+        site,
+        "Two",
+        starts_at="2030-04-13T20:00",
+        ends_at="2030-04-13T23:00",
+        version=str(two.version),
+    )
+    assert post_form(client, f"/admin/event/edit/{two.id}", moved).status_code == 302
+    # Alone on its new night it keeps rank 1 (free there); Three moves up at home.
+    assert [stored(engine, t).hold_rank for t in ("Two", "Three")] == [1, 1]
+    with Session(engine) as session:
+        promoted = session.scalars(
+            select(AuditEntry.actor_email).where(AuditEntry.action == "promote_hold")
+        )
+        assert list(promoted) == [site.staff_a] * 3
+
+
 def test_the_hold_expiry_is_entered_in_venue_time_and_only_for_holds(
     client: TestClient, engine: Engine, site: Site
 ) -> None:

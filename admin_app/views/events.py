@@ -25,10 +25,11 @@ from admin_app.localtime import (
     LocalTimeError,
     format_local,
     format_local_range,
+    night_of,
     to_local,
     to_utc_keeping,
 )
-from admin_app.request_scope import current_scope
+from admin_app.request_scope import current_scope, request_actor
 from admin_app.rules import clash_message_for
 from admin_app.scoping import Scope
 from admin_app.views._errors import ConsoleFormError
@@ -335,6 +336,8 @@ class EventAdmin(ReleaseOffer, EventDecisions, ConsoleModelView, model=Event):
         else:
             # A rank and an expiry mean something only for a hold.
             obj.hold_rank = obj.hold_expires_at = None
+        if not is_created:
+            _promote_the_ladder_it_left(session, obj, request)
         if obj.status == "confirmed":
             # Locks first, so a concurrent confirmation is waited for and then named here.
             booking.lock_venue_schedule(session, obj)
@@ -345,6 +348,30 @@ class EventAdmin(ReleaseOffer, EventDecisions, ConsoleModelView, model=Event):
                 booking.check_confirmed(session, obj, _actor(request), refusal=refusal)
             except booking.BookingError as error:
                 raise ConsoleFormError(str(error), "starts_at") from None
+
+
+def _promote_the_ladder_it_left(session: Session, obj: Event, request: Request) -> None:
+    """A hold saved as a draft, or moved to another night or venue, leaves its night's
+    ladder: the holds below it move up, as when a hold is cancelled."""
+    rank, venue_id = _stored(obj, "hold_rank"), _stored(obj, "venue_id")
+    if _stored(obj, "status") != "hold" or rank is None:
+        return
+    old_venue = session.get(Venue, venue_id)
+    if old_venue is None:
+        return
+    night = night_of(_stored(obj, "starts_at"), old_venue.timezone)
+    stays = (
+        obj.status == "hold"
+        and obj.venue_id == venue_id
+        and night_of(obj.starts_at, old_venue.timezone) == night
+    )
+    if stays:
+        return
+    booking.lock_venue(session, venue_id)
+    actor = request_actor(request)
+    ladder.promote_below(
+        session, venue_id, old_venue.timezone, night, [rank], actor, exclude_id=obj.id
+    )
 
 
 def _actor(request: Request) -> Scope:
