@@ -375,6 +375,7 @@ def _write_confirmation(session: Session, event: Event, actor: Scope) -> None:
     def write() -> None:
         event.status = "confirmed"
         event.hold_rank = None  # the CHECK allows a rank on holds only
+        event.hold_expires_at = None  # an expiry, like a rank, is a hold's only
         event.updated_by_id = actor.user_id
         session.flush()
 
@@ -436,7 +437,7 @@ def cancel_event(
     vacated = event.hold_rank if event.status == "hold" else None
     before = snapshot(event)
     event.status = "cancelled"
-    event.hold_rank = None
+    event.hold_rank = event.hold_expires_at = None
     event.updated_by_id = actor.user_id
     session.flush()
     record_change(session, Actor.of(actor, remote_addr), "cancel", event, before)

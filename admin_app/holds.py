@@ -142,7 +142,8 @@ def _cancel_hold(
     rank = hold.hold_rank or 0
     before = snapshot(hold)
     hold.status = "cancelled"
-    hold.hold_rank = None
+    # The expiry goes too (the audit entry keeps it, and the reason says it lapsed).
+    hold.hold_rank = hold.hold_expires_at = None
     hold.updated_by_id = actor.user_id
     session.flush()
     entry = record_change(session, actor, action, hold, before)
@@ -180,8 +181,8 @@ def release_other_holds(
         raise NotFound(f"Event {event_id} was not found.")
     if event.venue_id != venue_id or event.status != "confirmed":
         raise StaleObject(
-            f'"{event.title}" is no longer confirmed at this venue: nothing was released. '
-            "Reload the page."
+            f'"{event.title}" is not a confirmed event at this venue (any more): nothing was '
+            "released. Reload the page."
         )
     wanted = set(hold_ids)
     who = Actor.of(actor, remote_addr)

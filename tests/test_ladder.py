@@ -222,7 +222,10 @@ def test_release_takes_only_the_listed_holds_and_refuses_an_unconfirmed_event(
     listed = add_hold(engine, site.venue_a, "Listed", 2)
     newcomer = add_hold(engine, site.venue_a, "Placed since", 3)
     manager = scope_of(engine, site.manager_a)
-    with Session(engine) as session, pytest.raises(booking.StaleObject, match="no longer"):
+    with (
+        Session(engine) as session,
+        pytest.raises(booking.StaleObject, match="is not a confirmed event"),
+    ):
         holds.release_other_holds(session, first, manager, [listed])
     with Session(engine) as session, pytest.raises(booking.NotFound):
         holds.release_other_holds(session, first, scope_of(engine, site.staff_b), [listed])
@@ -263,3 +266,21 @@ def test_expired_holds_are_released_once_and_the_ladder_moves_up(
         event = session.get_one(Event, below)
         assert not holds.is_expired(event, now)
         assert holds.is_expired(event, now + timedelta(days=2))
+
+
+def test_an_expiry_belongs_to_holds_only(engine: Engine, site: Site) -> None:
+    """Confirmed or cancelled, an event keeps no expiry (the audit entry keeps the old one)."""
+    expires = datetime(2030, 4, 10, tzinfo=UTC)
+    kept = add_hold(engine, site.venue_a, "Kept", 1, expires=expires)
+    dropped = add_hold(engine, site.venue_a, "Dropped", 2, hour=14, hours=2, expires=expires)
+    manager = scope_of(engine, site.manager_a)
+    with rows.committed(engine) as session:
+        booking.confirm_event(session, kept, manager)
+        booking.cancel_event(session, dropped, manager)
+    with Session(engine) as session:
+        expiries = session.scalars(
+            select(Event.hold_expires_at).where(Event.id.in_([kept, dropped]))
+        )
+        assert list(expiries) == [None, None]
+    (cancelled,) = [changes for pk, _, changes in audit_changes(engine, "cancel")]
+    assert cancelled["hold_expires_at"] == [expires.isoformat(), None]

@@ -176,6 +176,11 @@ def test_after_confirming_the_page_offers_to_release_the_other_holds(
 
     page = client.get(f"/admin/event/details/{first}").text
     assert 'data-testid="release-offer"' not in page  # a hold: nothing to release yet
+    early = client.post(
+        f"/admin/event/release-holds/{first}", data={"hold": str(second)}, headers=SAME_ORIGIN
+    )
+    assert early.status_code == 409
+    assert "is not a confirmed event at this venue (any more): nothing was" in early.text
     version = re.search(r'name="version" value="(\d+)"', page)
     assert version
     confirmed = client.post(
