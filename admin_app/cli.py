@@ -12,6 +12,7 @@ from admin_app import passwords
 from admin_app.accounts import AccountError, create_user
 from admin_app.db import build_engine, build_sessionmaker
 from admin_app.demo import seed_demo
+from admin_app.holds import release_expired_holds
 from admin_app.schema_guard import SchemaState, check_schema
 from admin_app.settings import Settings, SettingsError, load_settings
 from models import STAFF_ROLES
@@ -81,6 +82,20 @@ def cmd_check_schema(settings: Settings, args: argparse.Namespace) -> int:
     return {SchemaState.AT_HEAD: EXIT_OK, SchemaState.BEHIND: EXIT_ERROR}.get(
         status.state, EXIT_AHEAD
     )
+
+
+def cmd_release_expired_holds(settings: Settings, args: argparse.Namespace) -> int:
+    """Cancel every hold past its expiry and move up the holds below it (audited)."""
+    engine = build_engine(settings)
+    status = check_schema(engine)
+    if status.state is SchemaState.BEHIND:
+        return _fail(status.message)
+    try:
+        released = release_expired_holds(build_sessionmaker(engine))
+    finally:
+        engine.dispose()
+    print(f"Released {released} expired hold{'' if released == 1 else 's'}.")
+    return EXIT_OK
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -157,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     work = commands.add_parser("worker", help=cmd_worker.__doc__)
     work.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
     work.set_defaults(handler=cmd_worker)
+    expire = commands.add_parser("release-expired-holds", help=cmd_release_expired_holds.__doc__)
+    expire.set_defaults(handler=cmd_release_expired_holds)
 
     serve = commands.add_parser("serve", help=cmd_serve.__doc__)
     serve.add_argument("--host", default="127.0.0.1")

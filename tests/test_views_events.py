@@ -104,7 +104,7 @@ def test_an_overnight_show_belongs_to_the_night_it_started(
     [
         ({"ends_at": "2026-12-12T19:00"}, "The event must end after it starts."),
         ({"ends_at": "2026-12-12T20:00"}, "The event must end after it starts."),
-        ({"status": "hold"}, "A hold needs a hold rank of 1 or more."),
+        ({"status": "hold", "hold_rank": "0"}, "A hold rank is 1 or more"),
         ({"starts_at": "2026-03-29T02:30"}, "does not exist in Europe/Berlin"),
         ({"title": "x" * 201}, "longer than 200 characters"),
         ({"title": "Bad\x00title"}, "NUL character"),

@@ -17,8 +17,9 @@ from sqlalchemy.orm.interfaces import LoaderOption
 from starlette.requests import Request
 from wtforms import DateTimeLocalField, Form, SelectField
 
-from admin_app import booking
+from admin_app import booking, ladder
 from admin_app import sqladmin_internals as internals
+from admin_app.holds import is_expired
 from admin_app.localtime import (
     INPUT_FORMAT,
     REPEATED_HOUR_RULE,
@@ -26,10 +27,11 @@ from admin_app.localtime import (
     format_local,
     format_local_range,
     iso_local,
+    night_of,
     to_local,
     to_utc_keeping,
 )
-from admin_app.request_scope import current_scope
+from admin_app.request_scope import current_scope, request_actor
 from admin_app.rules import clash_message_for
 from admin_app.scoping import Scope
 from admin_app.views._errors import ConsoleFormError
@@ -46,6 +48,7 @@ from admin_app.views.booking_actions import (
     BookingDecisionsView,
     EventDecisions,
 )
+from admin_app.views.hold_release import HoldReleaseView, ReleaseOffer
 from models import APPLICATION_STATUSES, EVENT_STATUSES, Band, Event, EventApplication, Venue
 from models.events import EVENT_NO_OVERLAP_CONSTRAINT
 
@@ -75,8 +78,19 @@ APPLICATION_DECISION_FIELDS = ("status", "decided_at", "decided_by", "decided_by
 
 
 def status_text(event: Event, _name: str = "status") -> str:
-    """``"hold 1"`` for a first hold; the plain status otherwise."""
-    return f"hold {event.hold_rank}" if event.status == "hold" else event.status
+    """``"hold 1"`` for a first hold (``"hold 2, expired"`` past its expiry); the plain
+    status otherwise."""
+    if event.status != "hold":
+        return event.status
+    return f"hold {event.hold_rank}" + (", expired" if is_expired(event) else "")
+
+
+def hold_expiry_text(event: Event, _name: str = "hold_expires_at") -> str:
+    """When a hold lapses, on the venue's clock (empty when it does not)."""
+    if event.hold_expires_at is None:
+        return ""
+    text = format_local(event.hold_expires_at, event.venue.timezone)
+    return text + (" (expired)" if is_expired(event) else "")
 
 
 def local_start(event: Event, _name: str = "starts_at") -> str:
@@ -148,7 +162,7 @@ def _event_date_filters(wrap: Any = None) -> list[LocalDateBoundFilter]:
 VENUE_FILTER_CHOICES = select(Venue.id, Venue.name).order_by(Venue.name).limit(50)
 
 
-class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
+class EventAdmin(ReleaseOffer, EventDecisions, ConsoleModelView, model=Event):
     """Shows at venues, entered and listed on the venue's clock."""
 
     name, name_plural, category, icon = "Event", "Events", CATEGORY, "fa-solid fa-music"
@@ -163,6 +177,7 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
         "starts_at_iso": "Starts (ISO 8601, venue time)",
         "ends_at_iso": "Ends (ISO 8601, venue time)",
         "timezone": "Time zone",
+        "hold_expires_at": "Hold expires (venue time)",
     }
     column_formatters = {
         "venue": lambda event, _name: event.venue.name,
@@ -195,18 +210,36 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
         "id", "title", "venue", "starts_at", "starts_at_iso", "ends_at_iso", "timezone",
         "status", "accepted_bands",
     ]  # fmt: skip
-    column_details_list = ["title", "venue", "local_times", "status", "description", "applications"]
+    column_details_list = [
+        "title",
+        "venue",
+        "local_times",
+        "status",
+        "hold_expires_at",
+        "description",
+        "applications",
+    ]
     column_formatters_detail = {
         "venue": lambda event, _name: event.venue.name,
         "local_times": lambda e, _name: format_local_range(
             e.starts_at, e.ends_at, e.venue.timezone
         ),
         "status": status_text,
+        "hold_expires_at": hold_expiry_text,
         "applications": lambda event, _name: [
             f"{a.band.name} ({a.status})" for a in event.applications
         ],
     }
-    form_columns = ["venue", "title", "description", "starts_at", "ends_at", "status", "hold_rank"]
+    form_columns = [
+        "venue",
+        "title",
+        "description",
+        "starts_at",
+        "ends_at",
+        "status",
+        "hold_rank",
+        "hold_expires_at",
+    ]
     # The same fields in both; distinct lists, so scaffold_form can tell the forms apart.
     form_create_rules = [str(name) for name in form_columns]
     form_edit_rules = [str(name) for name in form_columns]
@@ -214,6 +247,7 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
     form_overrides = {
         "starts_at": DateTimeLocalField,
         "ends_at": DateTimeLocalField,
+        "hold_expires_at": DateTimeLocalField,
         "status": SelectField,
     }
     form_args = {
@@ -230,7 +264,15 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
         # Every status, so an edit form shows a confirmed or cancelled event's own one;
         # before_save refuses a move to or from those (the buttons decide them).
         "status": {"choices": [(s, s) for s in EVENT_STATUSES], "description": EVENT_STATUS_HELP},
-        "hold_rank": {"description": "Required for a hold: 1 for the first hold, 2 for the next…"},
+        "hold_rank": {
+            "description": "For a hold: leave empty for the next free rank that night, or pick "
+            "one no other hold of that night has (1 for the first hold, 2 for the next…)."
+        },
+        "hold_expires_at": {
+            "label": "Hold expires (venue time)",
+            "format": [INPUT_FORMAT, INPUT_FORMAT + ":%S"],
+            "description": f"For a hold only: when it lapses if not confirmed. {LOCAL_TIME_NOTE}",
+        },
     }
     constraint_messages = {EVENT_NO_OVERLAP_CONSTRAINT: ("starts_at", clash_message_for)}
 
@@ -270,6 +312,8 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
         data: dict[str, Any] = await super().get_form_data_for_edit(obj)
         for key in ("starts_at", "ends_at"):
             data[key] = to_local(getattr(obj, key), obj.venue.timezone)
+        if obj.hold_expires_at is not None:
+            data["hold_expires_at"] = to_local(obj.hold_expires_at, obj.venue.timezone)
         return data
 
     def before_save(self, session: Session, obj: Any, request: Request, is_created: bool) -> None:
@@ -287,7 +331,7 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
         venue = session.get(Venue, obj.venue_id)
         if venue is None:
             raise ConsoleFormError("The selected venue no longer exists.", "venue")
-        for key in ("starts_at", "ends_at"):
+        for key in ("starts_at", "ends_at", "hold_expires_at"):
             value = getattr(obj, key)
             if value is not None and value.tzinfo is None:
                 # A time left as the form showed it keeps its stored instant, even the
@@ -299,10 +343,18 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
                     raise ConsoleFormError(str(exc), key) from None
         if obj.ends_at <= obj.starts_at:
             raise ConsoleFormError("The event must end after it starts.", "ends_at")
-        if obj.status == "hold" and not (obj.hold_rank or 0) >= 1:
-            raise ConsoleFormError("A hold needs a hold rank of 1 or more.", "hold_rank")
-        if obj.status != "hold":
-            obj.hold_rank = None  # a rank means something only for a hold
+        if obj.status == "hold":
+            # Under the venue lock, so two holds saved at once never share a rank.
+            booking.lock_venue(session, obj.venue_id)
+            try:
+                ladder.place_on_ladder(session, obj, venue.timezone)
+            except ladder.RankRefused as error:
+                raise ConsoleFormError(str(error), "hold_rank") from None
+        else:
+            # A rank and an expiry mean something only for a hold.
+            obj.hold_rank = obj.hold_expires_at = None
+        if not is_created:
+            _promote_the_ladder_it_left(session, obj, request)
         if obj.status == "confirmed":
             # Locks first, so a concurrent confirmation is waited for and then named here.
             booking.lock_venue_schedule(session, obj)
@@ -313,6 +365,30 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
                 booking.check_confirmed(session, obj, _actor(request), refusal=refusal)
             except booking.BookingError as error:
                 raise ConsoleFormError(str(error), "starts_at") from None
+
+
+def _promote_the_ladder_it_left(session: Session, obj: Event, request: Request) -> None:
+    """A hold saved as a draft, or moved to another night or venue, leaves its night's
+    ladder: the holds below it move up, as when a hold is cancelled."""
+    rank, venue_id = _stored(obj, "hold_rank"), _stored(obj, "venue_id")
+    if _stored(obj, "status") != "hold" or rank is None:
+        return
+    old_venue = session.get(Venue, venue_id)
+    if old_venue is None:
+        return
+    night = night_of(_stored(obj, "starts_at"), old_venue.timezone)
+    stays = (
+        obj.status == "hold"
+        and obj.venue_id == venue_id
+        and night_of(obj.starts_at, old_venue.timezone) == night
+    )
+    if stays:
+        return
+    booking.lock_venue(session, venue_id)
+    actor = request_actor(request)
+    ladder.promote_below(
+        session, venue_id, old_venue.timezone, night, [rank], actor, exclude_id=obj.id
+    )
 
 
 def _actor(request: Request) -> Scope:
@@ -491,4 +567,5 @@ VIEWS: list[type[ModelView] | type[BaseView]] = [
     EventAdmin,
     EventApplicationAdmin,
     BookingDecisionsView,
+    HoldReleaseView,
 ]
