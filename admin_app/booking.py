@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from sqlalchemy import exc, select
 from sqlalchemy.orm import Session
 
+from admin_app import ladder
 from admin_app.audit import Actor, record_change, snapshot
 from admin_app.db import lock_writes_on_sqlite
 from admin_app.localtime import format_local_range
@@ -418,6 +419,7 @@ def _write_confirmation(session: Session, event: Event, actor: Scope) -> None:
     def write() -> None:
         event.status = "confirmed"
         event.hold_rank = None  # the CHECK allows a rank on holds only
+        event.hold_expires_at = None  # an expiry, like a rank, is a hold's only
         event.updated_by_id = actor.user_id
         session.flush()
 
@@ -496,15 +498,22 @@ def cancel_event(
     *,
     remote_addr: str | None = None,
 ) -> Event:
-    """Cancel a draft, held or confirmed event; its applications are left as they are."""
-    event = _open_event(session, event_id, actor, expected_version)
+    """Cancel a draft, held or confirmed event; its applications are left as they are.
+
+    A cancelled hold leaves its night's ladder: the holds below it move up one rank.
+    """
+    # The venue is locked first (as for a confirmation): the ladder below a hold moves.
+    event = _open_event(session, event_id, actor, expected_version, for_confirmation=True)
     if event.status == "cancelled":
         raise InvalidTransition("This event is already cancelled.")
+    vacated = event.hold_rank if event.status == "hold" else None
     before = snapshot(event)
     event.status = "cancelled"
-    event.hold_rank = None
+    event.hold_rank = event.hold_expires_at = None
     event.updated_by_id = actor.user_id
     session.flush()
     record_change(session, Actor.of(actor, remote_addr), "cancel", event, before)
+    if vacated is not None:
+        ladder.promote_after(session, [(event, vacated)], Actor.of(actor, remote_addr))
     session.flush()
     return event

@@ -19,11 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, not_, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
+from admin_app import holds
 from admin_app.calendars.grid import span_utc
 from admin_app.calendars.venue import OpeningHours, time_label
 from admin_app.localtime import format_local_range, night_of, to_local
@@ -170,6 +171,7 @@ class Booked:
     timezone: str
     starts_at: datetime
     ends_at: datetime
+    hold_expires_at: datetime | None = None
 
     @property
     def status_label(self) -> str:
@@ -251,9 +253,11 @@ class Conflict:
     message: str
 
 
-def _booked_with_expiry(
+def upcoming_shows(
     session: Session, scope: Scope, venue_id: int | None, now: datetime, until: datetime, cap: int
-) -> list[tuple[Booked, datetime | None]]:
+) -> list[Booked]:
+    """Holds and confirmed shows in sight that have not ended and start before ``until``,
+    by start, at most ``cap``, each with its hold expiry. One statement."""
     stmt = (
         select(*_BOOKED_COLUMNS, Event.hold_expires_at)
         .join(Venue, Venue.id == Event.venue_id)
@@ -268,16 +272,13 @@ def _booked_with_expiry(
     )
     if venue_id is not None:
         stmt = stmt.where(Event.venue_id == venue_id)
-    rows = session.execute(scope_statement(Event, stmt, scope))
-    return [(_booked(tuple(row)[:-1]), row.hold_expires_at) for row in rows]
+    return [_booked(tuple(row)) for row in session.execute(scope_statement(Event, stmt, scope))]
 
 
-def upcoming_shows(
-    session: Session, scope: Scope, venue_id: int | None, now: datetime, until: datetime, cap: int
-) -> list[tuple[Booked, datetime | None]]:
-    """Holds and confirmed shows in sight that have not ended and start before ``until``,
-    by start, at most ``cap``, each with its hold expiry. One statement."""
-    return _booked_with_expiry(session, scope, venue_id, now, until, cap)
+def is_expired(show: Booked, now: datetime) -> bool:
+    """A hold past its expiry: :func:`admin_app.holds.is_expired`'s rule, for a show read
+    as columns."""
+    return holds.is_expired(cast(Event, show), now)
 
 
 def calendar_conflicts(
@@ -298,12 +299,14 @@ def calendar_conflicts(
     return found
 
 
-def expired_holds(shows: Sequence[tuple[Booked, datetime | None]], now: datetime) -> list[Conflict]:
+def expired_holds(shows: Sequence[Booked], now: datetime) -> list[Conflict]:
     """Holds of ``shows`` past their expiry (no statement: the expiry came with them)."""
     return [
-        Conflict(EXPIRED_HOLD, show, f"The hold expired on {_local_text(expires, show)}.")
-        for show, expires in shows
-        if show.status == "hold" and expires is not None and expires < now
+        Conflict(
+            EXPIRED_HOLD, show, f"The hold expired on {_local_text(show.hold_expires_at, show)}."
+        )
+        for show in shows
+        if show.hold_expires_at is not None and is_expired(show, now)
     ]
 
 

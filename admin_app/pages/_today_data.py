@@ -219,16 +219,16 @@ def _agenda(
     scope: Scope,
     picker: VenuePicker,
     venue_id: int | None,
-    shows: list[tuple[conflicts.Booked, datetime | None]],
+    shows: list[conflicts.Booked],
     now: datetime,
 ) -> list[VenueNights]:
     coming: dict[int, list[tuple[date, conflicts.Booked, bool]]] = defaultdict(list)
     zones: dict[int, tuple[str, str]] = {}
-    for show, expires in shows:
+    for show in shows:
         first = today_in(show.timezone, now)
         night = night_of(show.starts_at, show.timezone)
         if first <= night < first + timedelta(days=NIGHTS):
-            expired = show.status == "hold" and expires is not None and expires < now
+            expired = conflicts.is_expired(show, now)
             coming[show.venue_id].append((night, show, expired))
             zones[show.venue_id] = (show.venue_name, show.timezone)
     # Always shown: the picked venue, or a user's own few venues, booked or not.
@@ -281,9 +281,8 @@ def today_page(
         raise PageError(404, f"Venue {venue_id} was not found.")
     pending, more = _pending(session, scope, venue_id, now)
     shows = conflicts.upcoming_shows(session, scope, venue_id, now, now + HORIZON, SHOWS_CAP)
-    booked = [show for show, _expires in shows]
     found = [
-        *conflicts.calendar_conflicts(session, scope, booked, now),
+        *conflicts.calendar_conflicts(session, scope, shows, now),
         *conflicts.expired_holds(shows, now),
         *conflicts.band_conflicts(session, scope, venue_id, now, CONFLICTS_SHOWN),
     ]
