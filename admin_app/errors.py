@@ -101,7 +101,8 @@ async def unavailable_response(request: Request, templates: Any) -> Response:
     """The 503 page: inside the console's layout for a signed-in user, minimal otherwise.
 
     ``templates`` is SQLAdmin's template engine (``admin.templates``). Rendering needs no
-    database: the menu only reads ``request.state.user``, which sign-in already set.
+    database: the menu only reads ``request.state.user``, which sign-in already set (and
+    leaves out its "N to decide" count).
     """
     signed_in = getattr(request.state, "user", None) is not None and "session" in request.scope
     response: Response = await templates.TemplateResponse(
@@ -113,6 +114,8 @@ async def unavailable_response(request: Request, templates: Any) -> Response:
             # The layout shows the menu and flashed messages (from the session); without a
             # signed-in user there is no menu to show, and outside the console no session.
             "layout": "sqladmin/layout.html" if signed_in else "sqladmin/base.html",
+            # The menu's "N to decide" count is not read: it would ask the database.
+            "database_unavailable": True,
         },
         status_code=503,
     )

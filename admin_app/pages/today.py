@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from admin_app.errors import UNAVAILABLE_ERRORS, is_database_unavailable, log_unavailable
 from admin_app.pages import _today_data as data
 from admin_app.pages._calendar_data import PageError
 from admin_app.request_scope import current_scope
@@ -73,7 +74,15 @@ def install_count(templates: Jinja2Templates, admin: BaseAdmin) -> None:
                 with sessions() as session:
                     return data.count_to_decide(session, scope)
 
-            setattr(request.state, _COUNT_ATTR, await run_in_threadpool(count))
+            try:
+                counted: int | None = await run_in_threadpool(count)
+            except UNAVAILABLE_ERRORS as error:
+                if not is_database_unavailable(error):
+                    raise
+                # A menu without its count beats an error page about a count.
+                log_unavailable(request, error)
+                counted = None
+            setattr(request.state, _COUNT_ATTR, counted)
         return data.count_label(getattr(request.state, _COUNT_ATTR))
 
     templates.env.globals["to_decide"] = to_decide
