@@ -64,6 +64,8 @@ def test_today_shows_what_waits_and_decides_from_it(
     assert "is marked closed (Staff training)." in conflicts.inner_text()
     count = page.get_by_test_id("to-decide")
     before = count.inner_text()
+    # The page itself never scrolls sideways, on a phone either.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     save_screenshot(page, f"today-{who}-{viewport}")
 
     accept = page.get_by_role("button", name="Accept Velvet Ruin for Acoustic Evening")

@@ -138,11 +138,12 @@ def test_an_unsafe_next_is_ignored(client: TestClient, world: TodayWorld, target
     assert response.headers["location"].endswith(f"/admin/event-application/details/{pk}")
 
 
+@pytest.mark.parametrize("who", [MANAGER_A, ROOT])
 def test_today_runs_a_fixed_number_of_statements(
-    client: TestClient, engine: Engine, world: TodayWorld
+    client: TestClient, engine: Engine, world: TodayWorld, who: str
 ) -> None:
     """2 more pending applications and shows, or 20: the same statements."""
-    sign_in(client, MANAGER_A)
+    sign_in(client, who)
     counts = []
     d1 = world.nights["d1"]
     for batch, extra in ((0, 2), (1, 18)):
@@ -192,3 +193,16 @@ def test_signed_out_visitors_go_to_sign_in(client: TestClient, world: TodayWorld
     response = client.get("/admin/", follow_redirects=False)
     assert response.status_code == 302
     assert "/admin/login" in response.headers["location"]
+
+
+def test_a_superuser_searches_the_venues_the_picker_leaves_out(
+    client: TestClient, engine: Engine, world: TodayWorld
+) -> None:
+    with rows.committed(engine) as session:
+        for n in range(55):
+            rows.venue(session, f"Venue {n:03d}", city="Elsewhere")
+    sign_in(client, ROOT)
+    page = today(client)
+    assert 'name="venue_q"' in page  # more venues than the picker lists
+    found = today(client, "?venue_q=gamma")
+    assert f'href="http://testserver/admin/?venue={world.venues["C"]}"' in found

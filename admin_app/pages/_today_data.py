@@ -270,13 +270,19 @@ def _agenda(
 
 
 def today_page(
-    session: Session, scope: Scope, venue_text: str | None, *, now: datetime | None = None
+    session: Session,
+    scope: Scope,
+    venue_text: str | None,
+    venue_query: str | None = None,
+    *,
+    now: datetime | None = None,
 ) -> TodayPage:
     """Today for ``scope``, narrowed to the venue ``venue_text`` names when given (a
-    venue they may not see is a 404, as on the calendar)."""
+    venue they may not see is a 404, as on the calendar); ``venue_query`` searches the
+    venues the picker leaves out."""
     now = now or datetime.now(UTC)
     venue_id = parse_id(venue_text, "venue") if venue_text else None
-    picker = visible_venues(session, scope, venue_id)
+    picker = visible_venues(session, scope, venue_id, venue_query)
     if venue_id is not None and picker.current is None:
         raise PageError(404, f"Venue {venue_id} was not found.")
     pending, more = _pending(session, scope, venue_id, now)

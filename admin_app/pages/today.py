@@ -34,12 +34,13 @@ async def today_response(admin: BaseAdmin, request: Request) -> Response:
     scope = current_scope(request)
     sessions = source_of(admin.session_maker)
     venue_text = request.query_params.get("venue")
+    venue_query = request.query_params.get("venue_q")
 
     def read() -> data.TodayPage:
         with sessions() as session:
             if scope is None:
                 raise PageError(403, "Your account cannot use the console.")
-            return data.today_page(session, scope, venue_text)
+            return data.today_page(session, scope, venue_text, venue_query)
 
     try:
         page = await run_in_threadpool(read)
