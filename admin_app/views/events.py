@@ -44,6 +44,7 @@ from admin_app.views.booking_actions import (
     BookingDecisionsView,
     EventDecisions,
 )
+from admin_app.views.event_applications import EventApplicationsSection
 from models import APPLICATION_STATUSES, EVENT_STATUSES, Band, Event, EventApplication, Venue
 from models.events import EVENT_NO_OVERLAP_CONSTRAINT
 
@@ -146,7 +147,7 @@ def _event_date_filters(wrap: Any = None) -> list[LocalDateBoundFilter]:
 VENUE_FILTER_CHOICES = select(Venue.id, Venue.name).order_by(Venue.name).limit(50)
 
 
-class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
+class EventAdmin(EventDecisions, EventApplicationsSection, ConsoleModelView, model=Event):
     """Shows at venues, entered and listed on the venue's clock."""
 
     name, name_plural, category, icon = "Event", "Events", CATEGORY, "fa-solid fa-music"
@@ -183,16 +184,14 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
         ),
         *_event_date_filters(),
     ]
-    column_details_list = ["title", "venue", "local_times", "status", "description", "applications"]
+    # The applications are listed below the table, with their buttons (event_applications).
+    column_details_list = ["title", "venue", "local_times", "status", "description"]
     column_formatters_detail = {
         "venue": lambda event, _name: event.venue.name,
         "local_times": lambda e, _name: format_local_range(
             e.starts_at, e.ends_at, e.venue.timezone
         ),
         "status": status_text,
-        "applications": lambda event, _name: [
-            f"{a.band.name} ({a.status})" for a in event.applications
-        ],
     }
     form_columns = ["venue", "title", "description", "starts_at", "ends_at", "status", "hold_rank"]
     # The same fields in both; distinct lists, so scaffold_form can tell the forms apart.
@@ -241,8 +240,18 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
         return (selectinload(accepted).joinedload(EventApplication.band),)
 
     def details_options(self, request: Request) -> Sequence[LoaderOption]:
-        """Every application with its band."""
-        return (selectinload(Event.applications).joinedload(EventApplication.band),)
+        """Every application with its band and who decided it (SQLAdmin loads the venue).
+
+        Each application's event too (this event, joined again): the page decides which
+        buttons to show from it after the session is gone, and a selectinload of
+        ``Event.applications`` leaves their ``event`` unloaded.
+        """
+        applications = selectinload(Event.applications)
+        return (
+            applications.joinedload(EventApplication.event),
+            applications.joinedload(EventApplication.band),
+            applications.joinedload(EventApplication.decided_by),
+        )
 
     def form_edit_query(self, request: Request) -> Any:
         """The event with its venue: the form shows times on the venue's clock."""
