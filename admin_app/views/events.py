@@ -44,6 +44,7 @@ from admin_app.views.booking_actions import (
     BookingDecisionsView,
     EventDecisions,
 )
+from admin_app.views.bulk_decisions import BulkApplicationDecisions, BulkDecisionsView
 from admin_app.views.event_applications import EventApplicationsSection
 from models import APPLICATION_STATUSES, EVENT_STATUSES, Band, Event, EventApplication, Venue
 from models.events import EVENT_NO_OVERLAP_CONSTRAINT
@@ -330,7 +331,9 @@ def decided_at_text(application: EventApplication, _name: str = "decided_at") ->
     return format_local(application.decided_at, application.event.venue.timezone)
 
 
-class EventApplicationAdmin(ApplicationDecisions, ConsoleModelView, model=EventApplication):
+class EventApplicationAdmin(
+    ApplicationDecisions, BulkApplicationDecisions, ConsoleModelView, model=EventApplication
+):
     """Bands asking to play events."""
 
     name, name_plural, category, icon = (
@@ -456,4 +459,5 @@ VIEWS: list[type[ModelView] | type[BaseView]] = [
     EventAdmin,
     EventApplicationAdmin,
     BookingDecisionsView,
+    BulkDecisionsView,
 ]
