@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 from admin_app.booking_bulk import MAX_SELECTED
 from models import AuditEntry, Event, EventApplication
 from tests.auth_support import SAME_ORIGIN
+from tests.console_views_support import count_statements
 from tests.worlds import rows
 from tests.worlds.three_venues import (
     GAMMA_CLERK,
@@ -423,3 +424,20 @@ def test_a_superuser_bulk_decides_across_venues(
         )
         assert set(statuses) == {"rejected"}
         assert session.scalar(select(Event.status).where(Event.id == world.events["A"])) == "draft"
+
+
+def test_the_event_page_costs_the_same_statements_with_more_applications(
+    client: TestClient, engine: Engine, world: World
+) -> None:
+    event_id = world.events["A"]
+    signed_in(client, STAFF_A)
+    counts = []
+    for more in (0, 6):
+        for n in range(more):
+            add_application(engine, event_id, f"Extra {n}", status="rejected")
+        with count_statements(client) as statements:
+            page = client.get(f"/admin/event/details/{event_id}")
+        assert page.status_code == 200
+        assert f"Applications ({1 + more})" in page.text
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
