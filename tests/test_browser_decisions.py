@@ -57,8 +57,11 @@ def audit_actions(database_url: str, pk: int) -> list[tuple[str, str | None]]:
 
 
 def no_sideways_scroll(page: Page) -> None:
+    """The page itself is no wider than the window (phone included)."""
+    viewport = page.viewport_size
+    assert viewport is not None
     width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"] if page.viewport_size else True, width
+    assert width <= viewport["width"], width
 
 
 @pytest.mark.parametrize("viewport", sorted(VIEWPORTS))

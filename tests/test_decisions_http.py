@@ -166,6 +166,29 @@ def test_an_unsafe_next_is_ignored(
     assert state(engine, pk)["status"] == "accepted"
 
 
+def test_a_double_booking_from_the_event_page_is_refused_on_it(
+    client: TestClient, engine: Engine, world: World
+) -> None:
+    with rows.committed(engine) as session:  # one band, two overlapping confirmed shows
+        night = (rows.utc(2026, 12, 20, 19), rows.utc(2026, 12, 20, 22))
+        first, second = (
+            rows.event(session, world.venues["A"], *night, title="Early"),
+            rows.event(session, world.venues["B"], *night, title="Clash"),
+        )
+        band = rows.band(session, "Brass Attack")
+        rows.application(session, second, band, status="accepted")
+        pk = rows.application(session, first, band).id
+    signed_in(client, STAFF_A)  # works at A only: the clash at B is not named
+    page = f"/admin/event/details/{first.id}"
+    response = decide_from_event_page(client, first.id, pk, "accept", 1, page)
+    assert response.status_code == 400
+    assert "Brass Attack is already booked elsewhere at that time." in response.text
+    assert "Beta" not in response.text
+    assert f'data-testid="application-{pk}"' in response.text  # the event's page
+    assert state(engine, pk)["status"] == "pending"
+    assert audit_of(engine, pk) == []
+
+
 def test_staff_of_another_venue_see_no_page_and_decide_nothing(
     client: TestClient, engine: Engine, world: World
 ) -> None:
