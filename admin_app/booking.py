@@ -1,6 +1,7 @@
 """The rules of booking decisions, called alike by console views, the CLI and the tests.
 
-Applications go pending → accepted | rejected | withdrawn, and decisions are final.
+Applications go pending → accepted | rejected | withdrawn; a decided application can be
+reopened (back to pending, its decision cleared) by staff of its venue, and decided again.
 Events go draft | hold → confirmed, and draft | hold | confirmed → cancelled. A venue
 never has two overlapping confirmed events; a band is never accepted for two overlapping
 confirmed events. Every decision records who and when, bumps the row's version, and is
@@ -240,9 +241,15 @@ def _venue_clash_error(session: Session, event: Event) -> VenueClash:
 
 
 def _open_application(
-    session: Session, application_id: int, actor: Scope, expected_version: int | None
+    session: Session,
+    application_id: int,
+    actor: Scope,
+    expected_version: int | None,
+    *,
+    decided: bool = False,
 ) -> EventApplication:
-    """Find, lock and check a pending application this actor may decide."""
+    """Find, lock and check an application this actor may decide: a pending one, or with
+    ``decided`` one that was decided (to reopen it)."""
     lock_writes_on_sqlite(session)
     not_found = NotFound(f"Application {application_id} was not found.")
     found = session.execute(
@@ -263,9 +270,11 @@ def _open_application(
         # Moved between the lookup and the locks: the locks taken are the wrong ones.
         raise StaleObject("This application was moved since you opened it. Reload it.")
     _check_version(session, application, expected_version, "application")
-    if application.status != "pending":
+    if decided and application.status == "pending":
+        raise InvalidTransition("This application is already pending: there is nothing to reopen.")
+    if not decided and application.status != "pending":
         raise InvalidTransition(
-            f"This application was already {application.status}; decisions are final."
+            f"This application was already {application.status}; reopen it to decide again."
         )
     return application
 
@@ -334,6 +343,37 @@ def withdraw_application(
     """Record that the band withdrew its pending application."""
     application = _open_application(session, application_id, actor, expected_version)
     return _decide(session, application, "withdrawn", actor, remote_addr)
+
+
+def reopen_application(
+    session: Session,
+    application_id: int,
+    actor: Scope,
+    expected_version: int | None = None,
+    *,
+    remote_addr: str | None = None,
+) -> EventApplication:
+    """Put a decided (accepted, rejected or withdrawn) application back to pending.
+
+    Its decision (who and when) is cleared, as the CHECK on applications requires of a
+    pending one; the audit entry ("reopen") keeps what it was. Refused for a cancelled
+    event, where nothing can be decided any more. Reopening an acceptance never breaks a
+    booking rule (the band simply stops being booked), so no clash check is needed; the
+    locks are the same as a decision's, so a decision racing the reopen waits for it.
+    """
+    application = _open_application(session, application_id, actor, expected_version, decided=True)
+    event = application.event
+    if event.status == "cancelled":
+        raise InvalidTransition(f'The event "{event.title}" is cancelled.')
+    before = snapshot(application)
+    application.status = "pending"
+    application.decided_at = None
+    application.decided_by_id = None
+    application.updated_by_id = actor.user_id
+    session.flush()
+    record_change(session, Actor.of(actor, remote_addr), "reopen", application, before)
+    session.flush()
+    return application
 
 
 # Events --------------------------------------------------------------------------------

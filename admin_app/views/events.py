@@ -48,6 +48,8 @@ from admin_app.views.booking_actions import (
     BookingDecisionsView,
     EventDecisions,
 )
+from admin_app.views.bulk_decisions import BulkApplicationDecisions, BulkDecisionsView
+from admin_app.views.event_applications import EventApplicationsSection
 from admin_app.views.hold_release import HoldReleaseView, ReleaseOffer
 from models import APPLICATION_STATUSES, EVENT_STATUSES, Band, Event, EventApplication, Venue
 from models.events import EVENT_NO_OVERLAP_CONSTRAINT
@@ -162,7 +164,9 @@ def _event_date_filters(wrap: Any = None) -> list[LocalDateBoundFilter]:
 VENUE_FILTER_CHOICES = select(Venue.id, Venue.name).order_by(Venue.name).limit(50)
 
 
-class EventAdmin(ReleaseOffer, EventDecisions, ConsoleModelView, model=Event):
+class EventAdmin(
+    ReleaseOffer, EventDecisions, EventApplicationsSection, ConsoleModelView, model=Event
+):
     """Shows at venues, entered and listed on the venue's clock."""
 
     name, name_plural, category, icon = "Event", "Events", CATEGORY, "fa-solid fa-music"
@@ -204,6 +208,7 @@ class EventAdmin(ReleaseOffer, EventDecisions, ConsoleModelView, model=Event):
         ),
         *_event_date_filters(),
     ]
+    # The applications are listed below the table, with their buttons (event_applications).
     # The export: what the list shows, plus the id, the end, and the times as sortable
     # ISO 8601 text on the venue's clock beside the readable one, with the zone named.
     column_export_list = [
@@ -217,7 +222,6 @@ class EventAdmin(ReleaseOffer, EventDecisions, ConsoleModelView, model=Event):
         "status",
         "hold_expires_at",
         "description",
-        "applications",
     ]
     column_formatters_detail = {
         "venue": lambda event, _name: event.venue.name,
@@ -226,9 +230,6 @@ class EventAdmin(ReleaseOffer, EventDecisions, ConsoleModelView, model=Event):
         ),
         "status": status_text,
         "hold_expires_at": hold_expiry_text,
-        "applications": lambda event, _name: [
-            f"{a.band.name} ({a.status})" for a in event.applications
-        ],
     }
     form_columns = [
         "venue",
@@ -300,8 +301,18 @@ class EventAdmin(ReleaseOffer, EventDecisions, ConsoleModelView, model=Event):
         return (selectinload(accepted).joinedload(EventApplication.band),)
 
     def details_options(self, request: Request) -> Sequence[LoaderOption]:
-        """Every application with its band."""
-        return (selectinload(Event.applications).joinedload(EventApplication.band),)
+        """Every application with its band and who decided it (SQLAdmin loads the venue).
+
+        Each application's event too (this event, joined again): the page decides which
+        buttons to show from it after the session is gone, and a selectinload of
+        ``Event.applications`` leaves their ``event`` unloaded.
+        """
+        applications = selectinload(Event.applications)
+        return (
+            applications.joinedload(EventApplication.event),
+            applications.joinedload(EventApplication.band),
+            applications.joinedload(EventApplication.decided_by),
+        )
 
     def form_edit_query(self, request: Request) -> Any:
         """The event with its venue: the form shows times on the venue's clock."""
@@ -424,7 +435,9 @@ def _export_times(
     }
 
 
-class EventApplicationAdmin(ApplicationDecisions, ConsoleModelView, model=EventApplication):
+class EventApplicationAdmin(
+    ApplicationDecisions, BulkApplicationDecisions, ConsoleModelView, model=EventApplication
+):
     """Bands asking to play events."""
 
     name, name_plural, category, icon = (
@@ -568,4 +581,5 @@ VIEWS: list[type[ModelView] | type[BaseView]] = [
     EventApplicationAdmin,
     BookingDecisionsView,
     HoldReleaseView,
+    BulkDecisionsView,
 ]
