@@ -5,7 +5,8 @@ reopened (back to pending, its decision cleared) by staff of its venue, and deci
 Events go draft | hold → confirmed, and draft | hold | confirmed → cancelled. A venue
 never has two overlapping confirmed events; a band is never accepted for two overlapping
 confirmed events. Every decision records who and when, bumps the row's version, and is
-audited in the caller's transaction. The functions flush but never commit: the caller
+audited in the caller's transaction, and queues its notifications in that transaction too
+(:mod:`admin_app.notifications`). The functions flush but never commit: the caller
 commits (or rolls back) the decision together with anything else it did.
 
 Concurrency. On PostgreSQL every decision locks its rows before checking anything, always
@@ -26,7 +27,7 @@ from typing import TypeVar
 from sqlalchemy import exc, select
 from sqlalchemy.orm import Session
 
-from admin_app import ladder
+from admin_app import ladder, notifications
 from admin_app.audit import Actor, record_change, snapshot
 from admin_app.db import lock_writes_on_sqlite
 from admin_app.localtime import format_local_range
@@ -294,6 +295,7 @@ def _decide(
     session.flush()
     action = AUDIT_ACTIONS[status]
     record_change(session, Actor.of(actor, remote_addr), action, application, before)
+    notifications.application_decided(session, application)
     session.flush()
     return application
 
@@ -454,6 +456,7 @@ def confirm_event(
     before = snapshot(event)
     _write_confirmation(session, event, actor)
     record_change(session, Actor.of(actor, remote_addr), "confirm", event, before)
+    notifications.event_confirmed(session, event)
     session.flush()
     return event
 
@@ -481,6 +484,7 @@ def cancel_event(
     event.updated_by_id = actor.user_id
     session.flush()
     record_change(session, Actor.of(actor, remote_addr), "cancel", event, before)
+    notifications.event_cancelled(session, event)
     if vacated is not None:
         ladder.promote_after(session, [(event, vacated)], Actor.of(actor, remote_addr))
     session.flush()

@@ -17,8 +17,9 @@ from sqlalchemy.orm.interfaces import LoaderOption
 from starlette.requests import Request
 from wtforms import DateTimeLocalField, Form, SelectField
 
-from admin_app import booking, ladder
+from admin_app import booking, ladder, notifications
 from admin_app import sqladmin_internals as internals
+from admin_app.audit import snapshot
 from admin_app.holds import is_expired
 from admin_app.localtime import (
     INPUT_FORMAT,
@@ -294,6 +295,20 @@ class EventAdmin(
         """The export's extra columns: sortable times and the zone they are in."""
         extra = _export_times(row.starts_at, row.ends_at, row.venue.timezone)
         return extra[name] if name in extra else await super().export_cell(row, name, request)
+
+    def after_flush(
+        self, session: Session, obj: Any, before: dict[str, Any], is_created: bool
+    ) -> None:
+        """A confirmed show given new times: its bands and the venue's staff are told."""
+        moved = any(before.get(key) != snapshot(obj)[key] for key in ("starts_at", "ends_at"))
+        if is_created or obj.status != "confirmed" or not moved:
+            return
+        previously = format_local_range(
+            datetime.fromisoformat(before["starts_at"]),
+            datetime.fromisoformat(before["ends_at"]),
+            obj.venue.timezone,
+        )
+        notifications.event_moved(session, obj, previously)
 
     def list_options(self, request: Request) -> Sequence[LoaderOption]:
         """Only the accepted applications, with their bands, for the "accepted bands" column."""
