@@ -1,10 +1,12 @@
 """The rules of booking decisions, called alike by console views, the CLI and the tests.
 
-Applications go pending → accepted | rejected | withdrawn, and decisions are final.
+Applications go pending → accepted | rejected | withdrawn; a decided application can be
+reopened (back to pending, its decision cleared) by staff of its venue, and decided again.
 Events go draft | hold → confirmed, and draft | hold | confirmed → cancelled. A venue
 never has two overlapping confirmed events; a band is never accepted for two overlapping
 confirmed events. Every decision records who and when, bumps the row's version, and is
-audited in the caller's transaction. The functions flush but never commit: the caller
+audited in the caller's transaction, and queues its notifications in that transaction too
+(:mod:`admin_app.notifications`). The functions flush but never commit: the caller
 commits (or rolls back) the decision together with anything else it did.
 
 Concurrency. On PostgreSQL every decision locks its rows before checking anything, always
@@ -25,7 +27,7 @@ from typing import Any, TypeVar
 from sqlalchemy import exc, select
 from sqlalchemy.orm import Session
 
-from admin_app import ladder
+from admin_app import ladder, notifications
 from admin_app.audit import Actor, record_change, snapshot
 from admin_app.db import lock_writes_on_sqlite
 from admin_app.localtime import format_local_range
@@ -255,9 +257,15 @@ def _venue_clash_error(session: Session, event: Event) -> VenueClash:
 
 
 def _open_application(
-    session: Session, application_id: int, actor: Scope, expected_version: int | None
+    session: Session,
+    application_id: int,
+    actor: Scope,
+    expected_version: int | None,
+    *,
+    decided: bool = False,
 ) -> EventApplication:
-    """Find, lock and check a pending application this actor may decide."""
+    """Find, lock and check an application this actor may decide: a pending one, or with
+    ``decided`` one that was decided (to reopen it)."""
     lock_writes_on_sqlite(session)
     not_found = NotFound(f"Application {application_id} was not found.")
     found = session.execute(
@@ -278,9 +286,11 @@ def _open_application(
         # Moved between the lookup and the locks: the locks taken are the wrong ones.
         raise StaleObject("This application was moved since you opened it. Reload it.")
     _check_version(session, application, expected_version, "application")
-    if application.status != "pending":
+    if decided and application.status == "pending":
+        raise InvalidTransition("This application is already pending: there is nothing to reopen.")
+    if not decided and application.status != "pending":
         raise InvalidTransition(
-            f"This application was already {application.status}; decisions are final."
+            f"This application was already {application.status}; reopen it to decide again."
         )
     return application
 
@@ -304,6 +314,7 @@ def _decide(
     entry = record_change(session, Actor.of(actor, remote_addr), action, application, before)
     if override:
         with_override(entry, override)
+    notifications.application_decided(session, application)
     session.flush()
     return application
 
@@ -378,6 +389,37 @@ def withdraw_application(
     """Record that the band withdrew its pending application."""
     application = _open_application(session, application_id, actor, expected_version)
     return _decide(session, application, "withdrawn", actor, remote_addr)
+
+
+def reopen_application(
+    session: Session,
+    application_id: int,
+    actor: Scope,
+    expected_version: int | None = None,
+    *,
+    remote_addr: str | None = None,
+) -> EventApplication:
+    """Put a decided (accepted, rejected or withdrawn) application back to pending.
+
+    Its decision (who and when) is cleared, as the CHECK on applications requires of a
+    pending one; the audit entry ("reopen") keeps what it was. Refused for a cancelled
+    event, where nothing can be decided any more. Reopening an acceptance never breaks a
+    booking rule (the band simply stops being booked), so no clash check is needed; the
+    locks are the same as a decision's, so a decision racing the reopen waits for it.
+    """
+    application = _open_application(session, application_id, actor, expected_version, decided=True)
+    event = application.event
+    if event.status == "cancelled":
+        raise InvalidTransition(f'The event "{event.title}" is cancelled.')
+    before = snapshot(application)
+    application.status = "pending"
+    application.decided_at = None
+    application.decided_by_id = None
+    application.updated_by_id = actor.user_id
+    session.flush()
+    record_change(session, Actor.of(actor, remote_addr), "reopen", application, before)
+    session.flush()
+    return application
 
 
 # Events --------------------------------------------------------------------------------
@@ -467,6 +509,7 @@ def confirm_event(
     entry = record_change(session, Actor.of(actor, remote_addr), "confirm", event, before)
     if reasons:
         with_override(entry, reasons)
+    notifications.event_confirmed(session, event)
     session.flush()
     return event
 
@@ -513,6 +556,7 @@ def cancel_event(
     event.updated_by_id = actor.user_id
     session.flush()
     record_change(session, Actor.of(actor, remote_addr), "cancel", event, before)
+    notifications.event_cancelled(session, event)
     if vacated is not None:
         ladder.promote_after(session, [(event, vacated)], Actor.of(actor, remote_addr))
     session.flush()

@@ -91,7 +91,9 @@ def cmd_release_expired_holds(settings: Settings, args: argparse.Namespace) -> i
     if status.state is SchemaState.BEHIND:
         return _fail(status.message)
     try:
-        released = release_expired_holds(build_sessionmaker(engine))
+        released = release_expired_holds(
+            build_sessionmaker(engine, public_base_url=settings.public_base_url)
+        )
     finally:
         engine.dispose()
     print(f"Released {released} expired hold{'' if released == 1 else 's'}.")
@@ -131,12 +133,19 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     if status.state is SchemaState.BEHIND:
         return _fail(f"refusing to start: {status.message}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    sessions = build_sessionmaker(engine, public_base_url=settings.public_base_url)
+
+    def expired_holds() -> int:
+        return release_expired_holds(sessions)
+
     worker = Worker(
-        sessions=build_sessionmaker(engine, public_base_url=settings.public_base_url),
+        sessions=sessions,
         transport=transport_for(settings),
         mail_from=settings.mail_from,
         lease=timedelta(seconds=settings.outbox_lease_seconds),
         poll_seconds=settings.worker_poll_seconds,
+        # Expired holds are released every pass too: a scheduler needs nothing else.
+        jobs=[expired_holds],
     )
     if args.once:
         worker.run_jobs()

@@ -272,6 +272,7 @@ def seed_demo(session: Session, today: date | None = None) -> DemoLogins:
     _seed_today(session, today, lantern, depot, bands)
     _demo_outbox(session, night_owls_live, now)
     _seed_hold_ladder(session, lantern, bands, today)
+    _seed_decisions(session, today, lantern, bands)
     return DemoLogins()
 
 
@@ -416,3 +417,36 @@ def _open_night(session: Session, venue: Venue, day: date) -> date:
     while day.weekday() not in weekdays or day in closed:
         day += timedelta(days=1)
     return day
+
+
+NEWCOMERS_NIGHT = "Newcomers Night"
+
+
+def _seed_decisions(session: Session, today: date, lantern: Venue, bands: list[Band]) -> None:
+    """An event with several pending applications, for its page's buttons and the
+    applications list's bulk decisions. It is confirmed on the night Brass Attack plays
+    "Brass Night" at the Tram Depot, so accepting Brass Attack here is refused by name."""
+    day = today + timedelta(days=10)
+    show = _get_or_create(
+        session,
+        Event,
+        {"venue_id": lantern.id, "title": NEWCOMERS_NIGHT},
+        starts_at=_at(lantern.timezone, day, time(21)),
+        ends_at=_at(lantern.timezone, day, time(23, 30)),
+        status="confirmed",
+    )
+    _, brass, static, velvet, sunday = bands
+    pitches = {
+        velvet: "Two new songs, short set, we bring our own backline.",
+        brass: "We can do a 40-minute opener.",
+        sunday: "Acoustic, quiet, perfect for a first slot.",
+        static: "Happy to close the night.",
+    }
+    for band, pitch in pitches.items():
+        _get_or_create(
+            session,
+            EventApplication,
+            {"event_id": show.id, "band_id": band.id},
+            status="pending",
+            message=pitch,
+        )

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin_app import ladder
+from admin_app import ladder, notifications
 from admin_app.audit import Actor, record_change, snapshot
 from admin_app.booking import NotFound, StaleObject, lock_venue
 from admin_app.db import lock_writes_on_sqlite
@@ -148,6 +148,7 @@ def _cancel_hold(
     session.flush()
     entry = record_change(session, actor, action, hold, before)
     entry.changes = {**(entry.changes or {}), "reason": reason}
+    notifications.hold_released(session, hold, reason)
     return hold, rank
 
 

@@ -28,8 +28,8 @@ from admin_app.mail import DeliveryError, Transport, build_email
 
 logger = logging.getLogger("admin_app.worker")
 
-# A job run between batches: takes a session in a transaction, returns what it did.
-Job = Callable[[Session], int]
+# A job run between batches (it opens its own transactions); returns how much it did.
+Job = Callable[[], int]
 
 
 def new_worker_id() -> str:
@@ -87,15 +87,17 @@ class Worker:
         return attempted
 
     def run_jobs(self) -> None:
-        """Run each scheduled job in its own transaction; a failing one is logged, not fatal."""
+        """Run each scheduled job; a failing one is logged, not fatal (it runs again next
+        pass)."""
         for job in self.jobs:
+            name = getattr(job, "__name__", repr(job))
             try:
-                with self.sessions.begin() as session:
-                    done = job(session)
-                if done:
-                    logger.info("%s: %s", getattr(job, "__name__", job), done)
+                done = job()
             except Exception:
-                logger.exception("scheduled job %s failed", getattr(job, "__name__", job))
+                logger.exception("scheduled job %s failed", name)
+                continue
+            if done:
+                logger.info("%s: %s", name, done)
 
     def run(self) -> None:
         """Work until told to stop."""

@@ -306,3 +306,35 @@ def test_a_band_booked_for_an_overlapping_confirmed_show_stays_refused(
     assert "The Testers is already booked for" in refused.text
     assert 'data-testid="decision-anyway"' not in refused.text
     assert status_of(engine, EventApplication, pk) == "pending"
+
+
+def test_the_warning_on_an_events_page_posts_the_application_again(
+    client: TestClient, engine: Engine, world: TodayWorld
+) -> None:
+    """Accepting from an event's page (its applications' buttons send next=that page):
+    the warning is shown there, and its "Accept anyway" posts the application's own
+    decision, with the version submitted, and comes back to the event's page."""
+    d2 = world.nights["d2"]
+    event_id = add_event(
+        engine, world.venues["A"], "Side Stage", local(d2, 21), local(d2, 23), status="draft"
+    )
+    with rows.committed(engine) as session:
+        pk = rows.application(session, event_id, world.bands["double"]).id
+    sign_in(client, MANAGER_A)
+    event_page = f"/admin/event/details/{event_id}"
+    warned = decide(client, "event-application", pk, "accept", next=event_page)
+    assert warned.status_code == 400
+    assert 'data-testid="event-applications"' in warned.text  # the event's page
+    anyway = re.search(r'data-testid="decision-anyway">(.*?)</form>', warned.text, re.S)
+    form = re.search(
+        r'<form method="post" action="([^"]+)"[^>]*data-testid="decision-anyway"', warned.text
+    )
+    assert anyway is not None
+    assert form is not None
+    assert form.group(1) == f"/admin/event-application/decide/{pk}"
+    assert 'name="version" value="1"' in anyway.group(1)
+    assert f'name="next" value="{event_page}"' in anyway.group(1)
+    done = decide(client, "event-application", pk, "accept", override="1", next=event_page)
+    assert done.status_code == 303
+    assert done.headers["location"] == event_page
+    assert status_of(engine, EventApplication, pk) == "accepted"

@@ -223,7 +223,8 @@ def test_event_list_search_filters_details_edit_delete(client: TestClient, engin
     assert sorted_page.index("East gig") < sorted_page.index("Held")
 
     details = client.get(f"/admin/event/details/{late}").text
-    assert "The Hum (accepted)" in details
+    assert "The Hum</a>" in details  # the applications, below the table
+    assert ">accepted</span>" in details
     assert "/admin/event-application/details/" in details
     assert "Sat 12 Dec 2026 00:30-03:00 (Europe/Berlin)" in details
 

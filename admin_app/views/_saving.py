@@ -86,6 +86,7 @@ def save(view: ConsoleModelView, request: Request, pk: str | None, data: dict[st
             entry = record_change(session, actor, "create" if is_created else "update", obj, before)
             if overridden := view.audit_override(request):
                 with_override(entry, overridden)
+            view.after_flush(session, obj, before, is_created)
             session.commit()
         except StaleDataError:
             session.rollback()

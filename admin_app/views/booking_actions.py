@@ -1,30 +1,37 @@
 """Booking decisions as POST routes, with their buttons on the details pages.
 
-``POST /admin/event-application/decide/{pk}`` (``decision=accept|reject|withdraw``) and
+``POST /admin/event-application/decide/{pk}`` (``decision=accept|reject|withdraw|reopen``) and
 ``POST /admin/event/decide/{pk}`` (``decision=confirm|cancel``) each carry the ``version``
 of the row the page showed, and call :mod:`admin_app.booking`, which checks the rules and
 the user's scope, locks, records who and when, and audits. They are POSTs so that the
 Origin check (:mod:`admin_app.security`) guards them: no link or image on another site
 can fire one, which SQLAdmin's GET ``@action`` routes could not promise.
 
-Answers: success → 303 to the details page with a flashed message (or to ``next``, a
-console path such as Today's, when the form sends one); a refused decision (stale page,
-clash, final status, unknown decision) → the details page again with the reason, status
-400; a warning that may be overridden (:class:`admin_app.booking.NeedsOverride`: a closed
-day or outside the opening hours on confirm, a band accepted elsewhere on accept) → the
-same, with an "... anyway" button that posts the decision again with ``override=1``.
+Answers: success → 303 to the details page with a flashed message; a refused decision
+(stale page, clash, final status, unknown decision) → the details page again with the
+reason, status 400; a row that does not exist or is not the user's → 404. A form may send
+``next`` (a path inside the console, see :func:`return_to`): the answer then goes back to
+that page instead (an event's page, for the buttons of its applications), refusals too
+when it is a details page.
+A warning that may be overridden (:class:`admin_app.booking.NeedsOverride`: a closed
+day or outside the opening hours on confirm, a band accepted elsewhere on accept) is
+refused the same way, with an "... anyway" button that posts the decision again with
+``override=1`` (booking audits it).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from sqladmin import BaseView, expose
 from sqladmin.flash import Flash
 from starlette import status
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -71,15 +78,42 @@ CONFIRM = Decision(
     "confirm", "Confirm event", "Confirmed", "btn-success", booking.confirm_event, "Confirm anyway"
 )
 CANCEL = Decision("cancel", "Cancel event", "Cancelled", "btn-outline-danger", booking.cancel_event)
-APPLICATION_DECISIONS = {decision.value: decision for decision in (ACCEPT, REJECT, WITHDRAW)}
+# Back to pending: a decision taken by mistake, or a band that is back in the running.
+REOPEN = Decision(
+    "reopen", "Reopen (back to pending)", "Reopened", "btn-outline-warning",
+    booking.reopen_application,
+)  # fmt: skip
+APPLICATION_DECISIONS = {
+    decision.value: decision for decision in (ACCEPT, REJECT, WITHDRAW, REOPEN)
+}
 EVENT_DECISIONS = {decision.value: decision for decision in (CONFIRM, CANCEL)}
 
 
 def application_decisions(scope: Scope | None, application: EventApplication) -> list[Decision]:
-    """The decisions ``scope`` may take on ``application`` now (none once decided)."""
+    """The decisions ``scope`` may take on ``application`` now: decide a pending one,
+    reopen a decided one. A cancelled event's bands cannot be accepted nor reopened
+    (booking refuses both), only turned down."""
     if scope is None or not can(scope, "edit", EventApplication, application):
         return []
-    return [ACCEPT, REJECT, WITHDRAW] if application.status == "pending" else []
+    cancelled = application.event.status == "cancelled"
+    if application.status == "pending":
+        return [REJECT, WITHDRAW] if cancelled else [ACCEPT, REJECT, WITHDRAW]
+    return [] if cancelled else [REOPEN]
+
+
+def return_to(request: Request, form: FormData) -> str | None:
+    """The page a decision's answer goes back to: the form's ``next`` when it is a path
+    inside the console (:func:`admin_app.signin.safe_next`: no other site, no
+    ``//host``), else None (the decided row's own page)."""
+    prefix = request.url_for("admin:index").path.rstrip("/")
+    return safe_next(form.get("next"), prefix)
+
+
+def _details_page(request: Request, path: str) -> tuple[str, str] | None:
+    """``(identity, pk)`` when ``path`` is a console details page, else None."""
+    prefix = re.escape(request.url_for("admin:index").path.rstrip("/"))
+    match = re.fullmatch(rf"{prefix}/([\w-]+)/details/(\d+)", urlsplit(path).path)
+    return (match.group(1), match.group(2)) if match else None
 
 
 def event_decisions(scope: Scope | None, event: Event) -> list[Decision]:
@@ -88,6 +122,12 @@ def event_decisions(scope: Scope | None, event: Event) -> list[Decision]:
         return []
     allowed = [CONFIRM] if event.status in ("draft", "hold") else []
     return [*allowed, CANCEL] if event.status != "cancelled" else allowed
+
+
+def _shows_decisions(admin: Any, identity: str) -> bool:
+    """Does the view registered as ``identity`` show decisions (and their refusals)?"""
+    views = [view for view in admin.views if getattr(view, "identity", None) == identity]
+    return bool(views) and getattr(views[0], "details_template", None) == DETAILS_TEMPLATE
 
 
 class ApplicationDecisions:
@@ -147,13 +187,12 @@ class BookingDecisionsView(BaseView):
         except ValueError:
             raise HTTPException(status_code=status.HTTP_404_NOT_FOUND) from None
         form = await request.form()
+        back = return_to(request, form)
         decision = decisions.get(str(form.get("decision", "")))
         version = str(form.get("version", ""))
-        # Where to go once decided (Today's buttons send it); only a console path.
-        back = safe_next(form.get("next"), request.url_for("admin:index").path.rstrip("/"))
         if scope is None or decision is None or not version.isdigit():
             reason = UNKNOWN_DECISION if decision is None else NO_VERSION
-            return await self._refused(request, identity, reason, back=back)
+            return await self._refused(request, identity, reason, back)
         remote_addr = request.client.host if request.client else None
         # "... anyway": the explicit second click over a warning (booking audits it).
         override = decision.anyway is not None and form.get("override") == "1"
@@ -164,9 +203,11 @@ class BookingDecisionsView(BaseView):
         except booking.NotFound:
             raise HTTPException(status_code=status.HTTP_404_NOT_FOUND) from None
         except booking.NeedsOverride as error:
-            return await self._refused(request, identity, str(error), back=back, anyway=decision)
+            return await self._refused(
+                request, identity, str(error), back, anyway=decision, version=version
+            )
         except booking.BookingError as error:
-            return await self._refused(request, identity, str(error), back=back)
+            return await self._refused(request, identity, str(error), back)
         Flash.success(request, done)
         url = back or request.url_for("admin:details", identity=identity, pk=object_id)
         return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
@@ -194,13 +235,26 @@ class BookingDecisionsView(BaseView):
         request: Request,
         identity: str,
         reason: str,
-        *,
         back: str | None = None,
+        *,
         anyway: Decision | None = None,
+        version: str = "",
     ) -> Response:
-        """The details page again, with why the decision was refused (400), and the
-        "... anyway" button when the refusal is a warning that may be overridden."""
-        model_view = internals.find_model_view(internals.admin_of(self), identity)
+        """The details page again, with why the decision was refused (400): the ``back``
+        page's when it is a details page (an event's, for its applications' buttons). A
+        warning that may be overridden gets its "... anyway" button, posting this same
+        decision (``version``: the one submitted) again with ``override=1``."""
+        anyway_url = request.url.path  # this decision's own route, before any page swap
+        admin = internals.admin_of(self)
+        page = _details_page(request, back) if back else None
+        # Only a page that shows the reason (one with decisions) replaces the row's own.
+        if page is not None and _shows_decisions(admin, page[0]):
+            identity = page[0]
+            # The same request, as if it had asked for that page (the state, the session
+            # and the signed-in user are the scope's, shared).
+            params = {"identity": identity, "pk": page[1]}
+            request = Request({**request.scope, "path_params": params}, request.receive)
+        model_view = internals.find_model_view(admin, identity)
         model = await model_view.get_object_for_details(request)
         if model is None or not await model_view.check_can_view_details(request, model):
             raise HTTPException(status_code=status.HTTP_404_NOT_FOUND)
@@ -211,6 +265,8 @@ class BookingDecisionsView(BaseView):
             "title": model_view.name,
             "decision_error": reason,
             "decision_anyway": anyway,
+            "decision_anyway_url": anyway_url,
+            "decision_version": version,
             "decision_next": back,
         }
         response: Response = await self.templates.TemplateResponse(

@@ -17,8 +17,9 @@ from sqlalchemy.orm.interfaces import LoaderOption
 from starlette.requests import Request
 from wtforms import BooleanField, DateTimeLocalField, Form, SelectField
 
-from admin_app import booking, ladder
+from admin_app import booking, ladder, notifications
 from admin_app import sqladmin_internals as internals
+from admin_app.audit import snapshot
 from admin_app.holds import is_expired
 from admin_app.localtime import (
     INPUT_FORMAT,
@@ -48,6 +49,8 @@ from admin_app.views.booking_actions import (
     BookingDecisionsView,
     EventDecisions,
 )
+from admin_app.views.bulk_decisions import BulkApplicationDecisions, BulkDecisionsView
+from admin_app.views.event_applications import EventApplicationsSection
 from admin_app.views.hold_release import HoldReleaseView, ReleaseOffer
 from models import APPLICATION_STATUSES, EVENT_STATUSES, Band, Event, EventApplication, Venue
 from models.events import EVENT_NO_OVERLAP_CONSTRAINT
@@ -171,7 +174,9 @@ def _event_date_filters(wrap: Any = None) -> list[LocalDateBoundFilter]:
 VENUE_FILTER_CHOICES = select(Venue.id, Venue.name).order_by(Venue.name).limit(50)
 
 
-class EventAdmin(ReleaseOffer, EventDecisions, ConsoleModelView, model=Event):
+class EventAdmin(
+    ReleaseOffer, EventDecisions, EventApplicationsSection, ConsoleModelView, model=Event
+):
     """Shows at venues, entered and listed on the venue's clock."""
 
     name, name_plural, category, icon = "Event", "Events", CATEGORY, "fa-solid fa-music"
@@ -213,6 +218,7 @@ class EventAdmin(ReleaseOffer, EventDecisions, ConsoleModelView, model=Event):
         ),
         *_event_date_filters(),
     ]
+    # The applications are listed below the table, with their buttons (event_applications).
     # The export: what the list shows, plus the id, the end, and the times as sortable
     # ISO 8601 text on the venue's clock beside the readable one, with the zone named.
     column_export_list = [
@@ -226,7 +232,6 @@ class EventAdmin(ReleaseOffer, EventDecisions, ConsoleModelView, model=Event):
         "status",
         "hold_expires_at",
         "description",
-        "applications",
     ]
     column_formatters_detail = {
         "venue": lambda event, _name: event.venue.name,
@@ -235,9 +240,6 @@ class EventAdmin(ReleaseOffer, EventDecisions, ConsoleModelView, model=Event):
         ),
         "status": status_text,
         "hold_expires_at": hold_expiry_text,
-        "applications": lambda event, _name: [
-            f"{a.band.name} ({a.status})" for a in event.applications
-        ],
     }
     form_columns = [
         "venue",
@@ -309,14 +311,38 @@ class EventAdmin(ReleaseOffer, EventDecisions, ConsoleModelView, model=Event):
         extra = _export_times(row.starts_at, row.ends_at, row.venue.timezone)
         return extra[name] if name in extra else await super().export_cell(row, name, request)
 
+    def after_flush(
+        self, session: Session, obj: Any, before: dict[str, Any], is_created: bool
+    ) -> None:
+        """A confirmed show given new times: its bands and the venue's staff are told."""
+        moved = any(before.get(key) != snapshot(obj)[key] for key in ("starts_at", "ends_at"))
+        if is_created or obj.status != "confirmed" or not moved:
+            return
+        previously = format_local_range(
+            datetime.fromisoformat(before["starts_at"]),
+            datetime.fromisoformat(before["ends_at"]),
+            obj.venue.timezone,
+        )
+        notifications.event_moved(session, obj, previously)
+
     def list_options(self, request: Request) -> Sequence[LoaderOption]:
         """Only the accepted applications, with their bands, for the "accepted bands" column."""
         accepted = Event.applications.and_(EventApplication.status == "accepted")
         return (selectinload(accepted).joinedload(EventApplication.band),)
 
     def details_options(self, request: Request) -> Sequence[LoaderOption]:
-        """Every application with its band."""
-        return (selectinload(Event.applications).joinedload(EventApplication.band),)
+        """Every application with its band and who decided it (SQLAdmin loads the venue).
+
+        Each application's event too (this event, joined again): the page decides which
+        buttons to show from it after the session is gone, and a selectinload of
+        ``Event.applications`` leaves their ``event`` unloaded.
+        """
+        applications = selectinload(Event.applications)
+        return (
+            applications.joinedload(EventApplication.event),
+            applications.joinedload(EventApplication.band),
+            applications.joinedload(EventApplication.decided_by),
+        )
 
     def form_edit_query(self, request: Request) -> Any:
         """The event with its venue: the form shows times on the venue's clock."""
@@ -464,7 +490,9 @@ def _export_times(
     }
 
 
-class EventApplicationAdmin(ApplicationDecisions, ConsoleModelView, model=EventApplication):
+class EventApplicationAdmin(
+    ApplicationDecisions, BulkApplicationDecisions, ConsoleModelView, model=EventApplication
+):
     """Bands asking to play events."""
 
     name, name_plural, category, icon = (
@@ -608,4 +636,5 @@ VIEWS: list[type[ModelView] | type[BaseView]] = [
     EventApplicationAdmin,
     BookingDecisionsView,
     HoldReleaseView,
+    BulkDecisionsView,
 ]
