@@ -32,6 +32,7 @@ from models import (
     Base,
     Event,
     EventApplication,
+    StaffInvite,
     User,
     Venue,
     VenueAvailability,
@@ -306,6 +307,28 @@ def staff_user_by_email(session: Session, scope: Scope, email: str) -> int:
     if not address or user_id is None:
         raise ScopeError(NO_SUCH_USER)
     return int(user_id)
+
+
+def may_invite(scope: Scope, venue_id: int | None = None) -> bool:
+    """May ``scope`` invite people to ``venue_id`` (and revoke its invites)? Without a
+    venue: to some venue at all (the menu entry, the invite form).
+
+    The rule of adding staff (:func:`check_assignment` for ``VenueStaff``): managers of
+    that venue, and superusers. Staff roles are manager and staff, so a manager may invite
+    either, as they may add either; nobody grants more than a manager's role.
+    """
+    if scope.is_superuser:
+        return True
+    if venue_id is None:
+        return bool(scope.managed_venue_ids)
+    return venue_id in scope.managed_venue_ids
+
+
+def invites_clause(scope: Scope) -> ColumnElement[bool]:
+    """A WHERE clause selecting the invites ``scope`` may see and revoke."""
+    if scope.is_superuser:
+        return true()
+    return StaffInvite.venue_id.in_(sorted(scope.managed_venue_ids))
 
 
 def lookup_filter(

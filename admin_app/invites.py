@@ -1,0 +1,465 @@
+"""Staff invites: a manager brings a person on board at one of their venues.
+
+:func:`invite` adds the person to the venue's staff with a role. Someone without a
+password (nobody has an account for that email yet, or a band member who never signed
+in) also gets a single-use set-password link, valid for :data:`INVITE_LIFETIME`: a random
+token (:func:`secrets.token_urlsafe`, 256 bits) whose SHA-256 digest is all that is
+stored, so the table read by someone else opens no account, and the page that issues the
+link is the only place it is ever shown. A new account is created inactive and without a
+password; it cannot sign in until the link is used.
+
+:func:`accept` (the public ``/invite/<token>`` page) sets the password the account page's
+rules allow, activates the account, closes the invite and opens a signed-in session, in
+one transaction. :func:`revoke` withdraws an invite and the venue role it gave.
+
+Why the token is not also signed: it is 256 random bits looked up by its digest, so a
+guessed or altered link finds no row; a signature would add a second secret to rotate
+(changing ``SECRET_KEY`` would then void every open invite) and no protection.
+
+Why a revoked invitee's account is left in place: it is inactive and has no password, so
+it can never sign in; deleting it would cascade to its invites and erase the record that
+the invite existed (the audit entries would name a row that is gone); a later invite of
+the same email reuses it; and deleting accounts is for superusers, not managers.
+
+Plain functions over a session, no HTTP: the console pages and the tests call them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from admin_app import notify
+from admin_app.accounts import AccountError, validate_email
+from admin_app.audit import Actor, record, record_change, snapshot
+from admin_app.auth import open_session
+from admin_app.db import lock_writes_on_sqlite
+from admin_app.passwords import WeakPasswordError, hash_new_password
+from admin_app.request_session import SessionSource
+from admin_app.scoping import Scope, ScopeError, invites_clause, may_invite
+from models import STAFF_ROLES, StaffInvite, User, Venue, VenueStaff
+
+INVITE_LIFETIME = timedelta(hours=72)
+_TOKEN_BYTES = 32
+# token_urlsafe(32) is 43 characters of the URL-safe alphabet; anything else is refused
+# without touching the database.
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
+MAX_NAME_LENGTH = 200
+
+ASK_FOR_NEW = "Ask the venue's manager to send you a new invite."
+UNKNOWN_LINK = "This invite link is not valid."
+USED_LINK = "This invite link has already been used."
+REVOKED_LINK = "This invite was withdrawn by the venue."
+EXPIRED_LINK = "This invite link has expired."
+ALREADY_SET_UP = "Your account already has a password: sign in with it."
+NOT_MANAGER = "Only a manager of this venue can invite people or withdraw invites."
+
+
+class InviteError(ValueError):
+    """An invite or a revocation refused as asked; the message says why, in plain words."""
+
+
+class InviteNotFound(InviteError):
+    """No such invite among those the user may see."""
+
+
+class InviteGone(Exception):
+    """A link that cannot be used (unknown, used, withdrawn or expired); the page says so."""
+
+    def __init__(self, message: str, status_code: int = 410) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+
+
+class PasswordRefused(ValueError):
+    """The chosen password was refused (too weak, or the two differ); nothing was saved."""
+
+
+@dataclass(frozen=True)
+class Invited:
+    """What :func:`invite` did, for the page that answers the manager."""
+
+    email: str
+    venue_name: str
+    timezone: str
+    role: str
+    created_account: bool
+    # The set-password link's token, shown once; None when the person already has a
+    # password and simply signs in.
+    token: str | None = None
+    expires_at: datetime | None = None
+    replaced: int = 0  # earlier open invites of this person to this venue, now revoked
+    emailed: bool = False
+
+
+@dataclass(frozen=True)
+class OpenInvite:
+    """An invite whose link still works, as the set-password page shows it."""
+
+    id: int
+    user_id: int
+    email: str
+    full_name: str
+    venue_name: str
+    role: str
+    expires_at: datetime
+    timezone: str
+
+
+@dataclass(frozen=True)
+class PendingInvite:
+    """A row of the managers' list: not used and not withdrawn (possibly expired)."""
+
+    id: int
+    email: str
+    full_name: str
+    venue_id: int
+    venue_name: str
+    timezone: str
+    role: str
+    created_at: datetime
+    expires_at: datetime
+    invited_by: str | None
+    expired: bool
+
+
+def token_digest(token: str) -> str:
+    """The SHA-256 (hex) of a link's token: what the table keeps, and the lookup key."""
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def standing(user: User) -> str | None:
+    """How a staff member's account stands, when it is not simply active: ``"invited,
+    not yet active"`` (never set a password), ``"inactive"`` (deactivated), ``"invited,
+    no password yet"`` (an active account that never had a password); None otherwise."""
+    if not user.is_active:
+        return "invited, not yet active" if user.password_hash is None else "inactive"
+    return "invited, no password yet" if user.password_hash is None else None
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def _is_open(invite: StaffInvite, now: datetime) -> bool:
+    return invite.accepted_at is None and invite.revoked_at is None and invite.expires_at > now
+
+
+def invite(
+    session: Session,
+    scope: Scope,
+    *,
+    venue_id: int,
+    email: str,
+    role: str = "staff",
+    full_name: str = "",
+    link_for: notify.LinkFor,
+    remote_addr: str | None = None,
+    now: datetime | None = None,
+) -> Invited:
+    """Invite ``email`` to ``venue_id`` as ``role`` (the caller commits).
+
+    Raises :class:`~admin_app.scoping.ScopeError` when ``scope`` may not invite there and
+    :class:`InviteError` for bad input, a deactivated account, or someone who already
+    works there with a password of their own. Inviting again someone whose link is still
+    unused issues a fresh link and revokes the old one (their role follows the new
+    invite). ``link_for(token)`` makes the link's URL for the email hook.
+    """
+    now = _now(now)
+    if not may_invite(scope, venue_id):
+        raise ScopeError("You can only invite people to a venue you manage.")
+    if role not in STAFF_ROLES:
+        raise InviteError(f"The role must be one of: {', '.join(STAFF_ROLES)}.")
+    try:
+        address = validate_email(email)
+    except AccountError as error:
+        raise InviteError(str(error)) from None
+    name = full_name.strip()
+    if len(name) > MAX_NAME_LENGTH:
+        raise InviteError(f"The name may be at most {MAX_NAME_LENGTH} characters long.")
+    lock_writes_on_sqlite(session)
+    # Lock order: the venue first, as every schedule write does (admin_app.booking).
+    venue = session.get(Venue, venue_id, with_for_update=True)
+    if venue is None:
+        raise InviteError("There is no such venue.")
+    actor = Actor.of(scope, remote_addr)
+    user = session.scalar(select(User).where(User.email == address).with_for_update())
+    created = user is None
+    if user is None:
+        user = User(
+            email=address,
+            full_name=name or address.split("@", 1)[0],
+            password_hash=None,
+            is_active=False,
+        )
+        session.add(user)
+        session.flush()
+        record_change(session, actor, "create", user, {})
+    elif not user.is_active and user.password_hash is not None:
+        raise InviteError(
+            f"The account of {address} is deactivated; only an administrator can restore it."
+        )
+    needs_link = user.password_hash is None
+    staff = session.scalar(
+        select(VenueStaff).where(VenueStaff.venue_id == venue.id, VenueStaff.user_id == user.id)
+    )
+    if staff is not None and not needs_link:
+        raise InviteError(f"{address} already works at {venue.name} (as {staff.role}).")
+    if staff is None:
+        staff = VenueStaff(venue_id=venue.id, user_id=user.id, role=role)
+        session.add(staff)
+        session.flush()
+        record_change(session, actor, "create", staff, {})
+    elif staff.role != role:
+        before = snapshot(staff)
+        staff.role = role
+        session.flush()
+        record_change(session, actor, "update", staff, before)
+    replaced = _close_open(session, actor, user.id, venue.id, now, reason="replaced")
+    outcome = Invited(address, venue.name, venue.timezone, role, created, replaced=replaced)
+    if not needs_link:
+        return outcome
+    token = secrets.token_urlsafe(_TOKEN_BYTES)
+    row = StaffInvite(
+        venue_id=venue.id,
+        user_id=user.id,
+        role=role,
+        token_digest=token_digest(token),
+        created_at=now,
+        expires_at=now + INVITE_LIFETIME,
+        invited_by_id=scope.user_id,
+    )
+    session.add(row)
+    session.flush()
+    record_change(session, actor, "invite", row, {})
+    emailed = notify.queue_invite_email(session, row, link_for(token))
+    return Invited(
+        address,
+        venue.name,
+        venue.timezone,
+        role,
+        created,
+        token=token,
+        expires_at=row.expires_at,
+        replaced=replaced,
+        emailed=emailed,
+    )
+
+
+def _close_open(
+    session: Session,
+    actor: Actor,
+    user_id: int,
+    venue_id: int | None,
+    now: datetime,
+    *,
+    reason: str,
+) -> int:
+    """Revoke (``reason="replaced"``) or mark used (``"accepted"``) the user's unused,
+    unwithdrawn invites (to ``venue_id`` only, when given), audited; how many."""
+    stmt = (
+        select(StaffInvite)
+        .where(
+            StaffInvite.user_id == user_id,
+            StaffInvite.accepted_at.is_(None),
+            StaffInvite.revoked_at.is_(None),
+        )
+        .order_by(StaffInvite.id)
+        .with_for_update()
+    )
+    if venue_id is not None:
+        stmt = stmt.where(StaffInvite.venue_id == venue_id)
+    rows = list(session.scalars(stmt))
+    for row in rows:
+        before = snapshot(row)
+        if reason == "accepted":
+            row.accepted_at = now
+            action = "accept_invite"
+        else:
+            row.revoked_at = now
+            action = "revoke_invite"
+        session.flush()
+        entry = record_change(session, actor, action, row, before)
+        entry.changes = {**(entry.changes or {}), "reason": [None, reason]}
+    return len(rows)
+
+
+def revoke(
+    session: Session,
+    scope: Scope,
+    invite_id: int,
+    *,
+    remote_addr: str | None = None,
+    now: datetime | None = None,
+) -> StaffInvite:
+    """Withdraw an unused invite and remove the venue role it gave (the caller commits).
+
+    The account stays (see the module docstring). Raises :class:`InviteNotFound` for an
+    invite the user may not see, :class:`~admin_app.scoping.ScopeError` for staff of its
+    venue who are not managers, :class:`InviteError` for one already used or withdrawn.
+    """
+    now = _now(now)
+    lock_writes_on_sqlite(session)
+    venue_id = session.scalar(select(StaffInvite.venue_id).where(StaffInvite.id == invite_id))
+    if venue_id is None or not (scope.is_superuser or venue_id in scope.venue_ids):
+        raise InviteNotFound("There is no such invite.")
+    if not may_invite(scope, venue_id):
+        raise ScopeError(NOT_MANAGER)
+    session.get(Venue, venue_id, with_for_update=True)  # the venue first, as invite() does
+    row = session.get(StaffInvite, invite_id, with_for_update=True, populate_existing=True)
+    if row is None:
+        raise InviteNotFound("There is no such invite.")
+    if row.accepted_at is not None:
+        raise InviteError(f"{row.user.email} has already accepted this invite.")
+    if row.revoked_at is not None:
+        raise InviteError("This invite was already withdrawn.")
+    actor = Actor.of(scope, remote_addr)
+    before = snapshot(row)
+    row.revoked_at = now
+    session.flush()
+    record_change(session, actor, "revoke_invite", row, before)
+    staff = session.scalar(
+        select(VenueStaff).where(
+            VenueStaff.venue_id == row.venue_id, VenueStaff.user_id == row.user_id
+        )
+    )
+    if staff is not None:
+        gone = snapshot(staff)
+        record_change(session, actor, "delete", staff, gone, {})
+        session.delete(staff)
+        session.flush()
+    return row
+
+
+def pending(session: Session, scope: Scope, *, now: datetime | None = None) -> list[PendingInvite]:
+    """Invites ``scope`` may revoke that are neither used nor withdrawn, soonest expiry
+    first (expired ones included, marked: the manager re-invites or withdraws them)."""
+    now = _now(now)
+    by = aliased(User)  # the inviter, apart from the invited person the query joins
+    inviter = select(by.full_name).where(by.id == StaffInvite.invited_by_id)
+    rows = session.execute(
+        select(StaffInvite, User.email, User.full_name, Venue.name, Venue.timezone)
+        .add_columns(inviter.scalar_subquery())
+        .join(User, User.id == StaffInvite.user_id)
+        .join(Venue, Venue.id == StaffInvite.venue_id)
+        .where(
+            invites_clause(scope),
+            StaffInvite.accepted_at.is_(None),
+            StaffInvite.revoked_at.is_(None),
+        )
+        .order_by(StaffInvite.expires_at, StaffInvite.id)
+    ).all()
+    return [
+        PendingInvite(
+            id=row.id,
+            email=email,
+            full_name=full_name,
+            venue_id=row.venue_id,
+            venue_name=venue_name,
+            timezone=zone_name,
+            role=row.role,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            invited_by=invited_by,
+            expired=row.expires_at <= now,
+        )
+        for row, email, full_name, venue_name, zone_name, invited_by in rows
+    ]
+
+
+def find_open(
+    session: Session, token: str, *, now: datetime | None = None, lock: bool = False
+) -> OpenInvite:
+    """The invite ``token`` opens, if its link still works; else :class:`InviteGone`.
+
+    Found by the token's digest through a unique index: no secret is compared, so the
+    answer's timing says nothing about how close a guess was.
+    """
+    now = _now(now)
+    if not _TOKEN_SHAPE.fullmatch(token):
+        raise InviteGone(UNKNOWN_LINK, 404)
+    stmt = (
+        select(StaffInvite, User, Venue)
+        .join(User, User.id == StaffInvite.user_id)
+        .join(Venue, Venue.id == StaffInvite.venue_id)
+        .where(StaffInvite.token_digest == token_digest(token))
+    )
+    if lock:
+        stmt = stmt.with_for_update(of=[StaffInvite, User])
+    found = session.execute(stmt).one_or_none()
+    if found is None:
+        raise InviteGone(UNKNOWN_LINK, 404)
+    row, user, venue = found
+    if row.accepted_at is not None:
+        raise InviteGone(USED_LINK)
+    if row.revoked_at is not None:
+        raise InviteGone(REVOKED_LINK)
+    if row.expires_at <= now:
+        raise InviteGone(EXPIRED_LINK)
+    if user.password_hash is not None:
+        raise InviteGone(ALREADY_SET_UP)
+    staff = session.scalar(
+        select(VenueStaff.id).where(VenueStaff.venue_id == venue.id, VenueStaff.user_id == user.id)
+    )
+    if staff is None:
+        # Removed from the venue's staff since: the link would open an account with no role.
+        raise InviteGone(REVOKED_LINK)
+    return OpenInvite(
+        row.id, user.id, user.email, user.full_name, venue.name, row.role, row.expires_at,
+        venue.timezone,
+    )  # fmt: skip
+
+
+def accept(
+    sessions: SessionSource,
+    token: str,
+    *,
+    password: str,
+    repeated: str,
+    remote_addr: str | None,
+    now: datetime | None = None,
+) -> dict[str, str]:
+    """Set the invited person's password, activate them, close the invite and sign them in,
+    all in one transaction; the cookie payload of the new session.
+
+    As sign-in does (:func:`admin_app.auth.attempt_sign_in`), argon2 runs with no database
+    connection held, between two short transactions; and only for a link that works, so
+    made-up links cost a digest lookup, never a hash. Raises :class:`InviteGone` (nothing
+    changes) or :class:`PasswordRefused` (nothing is saved; the link still works).
+    """
+    now = _now(now)
+    with sessions.begin() as session:
+        opened = find_open(session, token, now=now)
+    if password != repeated:
+        raise PasswordRefused("The two passwords do not match.")
+    try:
+        hashed = hash_new_password(password, email=opened.email)
+    except WeakPasswordError as error:
+        raise PasswordRefused(str(error)) from None
+
+    with sessions.begin() as session:
+        lock_writes_on_sqlite(session)
+        # Again, locked: a second tab or a revocation in between wins, and this one is
+        # refused with the reason.
+        again = find_open(session, token, now=now, lock=True)
+        user = session.get(User, again.user_id)
+        assert user is not None  # find_open joined it, under a lock
+        actor = Actor(user.id, user.email, remote_addr)
+        before = snapshot(user)
+        user.password_hash = hashed
+        user.is_active = True
+        session.flush()
+        record_change(session, actor, "activate", user, before)
+        # This invite and any other unused one of theirs: one password serves them all,
+        # and a second live link would only be a way to reset it.
+        _close_open(session, actor, user.id, None, now, reason="accepted")
+        record(session, actor, "sign_in", user)
+        # Flushes first: the password change ends any session, then this one opens.
+        return open_session(session, user.id, remote_addr=remote_addr, now=now)
