@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from admin_app import notify
@@ -191,18 +192,12 @@ def invite(
         raise InviteError("There is no such venue.")
     actor = Actor.of(scope, remote_addr)
     user = session.scalar(select(User).where(User.email == address).with_for_update())
-    created = user is None
+    created = False
     if user is None:
-        user = User(
-            email=address,
-            full_name=name or address.split("@", 1)[0],
-            password_hash=None,
-            is_active=False,
-        )
-        session.add(user)
-        session.flush()
-        record_change(session, actor, "create", user, {})
-    elif not user.is_active and user.password_hash is not None:
+        user, created = _new_account(session, address, name)
+        if created:
+            record_change(session, actor, "create", user, {})
+    if not user.is_active and user.password_hash is not None:
         raise InviteError(
             f"The account of {address} is deactivated; only an administrator can restore it."
         )
@@ -251,6 +246,29 @@ def invite(
         replaced=replaced,
         emailed=emailed,
     )
+
+
+def _new_account(session: Session, address: str, name: str) -> tuple[User, bool]:
+    """A new inactive account without a password for ``address``, flushed, and True; or,
+    when another transaction created one for that address a moment ago (two managers
+    inviting one person to two venues at once), that one, locked, and False."""
+    user = User(
+        email=address,
+        full_name=name or address.split("@", 1)[0],
+        password_hash=None,
+        is_active=False,
+    )
+    try:
+        # A savepoint: the unique email refusing this insert must not end the transaction.
+        with session.begin_nested():
+            session.add(user)
+            session.flush()
+    except IntegrityError:
+        existing = session.scalar(select(User).where(User.email == address).with_for_update())
+        if existing is None:
+            raise
+        return existing, False
+    return user, True
 
 
 def _close_open(
@@ -392,7 +410,7 @@ def find_open(
         .where(StaffInvite.token_digest == token_digest(token))
     )
     if lock:
-        stmt = stmt.with_for_update(of=[StaffInvite, User])
+        stmt = stmt.with_for_update(of=StaffInvite)
     found = session.execute(stmt).one_or_none()
     if found is None:
         raise InviteGone(UNKNOWN_LINK, 404)
@@ -446,11 +464,14 @@ def accept(
 
     with sessions.begin() as session:
         lock_writes_on_sqlite(session)
+        # The person, then the invite: the order invite() locks them in, so a manager
+        # re-inviting at this instant waits instead of deadlocking.
+        user = session.get(User, opened.user_id, with_for_update=True, populate_existing=True)
         # Again, locked: a second tab or a revocation in between wins, and this one is
         # refused with the reason.
         again = find_open(session, token, now=now, lock=True)
-        user = session.get(User, again.user_id)
-        assert user is not None  # find_open joined it, under a lock
+        if user is None or again.user_id != user.id:
+            raise InviteGone(UNKNOWN_LINK, 404)
         actor = Actor(user.id, user.email, remote_addr)
         before = snapshot(user)
         user.password_hash = hashed

@@ -12,7 +12,10 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from admin_app.demo import DEMO_INVITEE, seed_demo
+from admin_app.invites import pending
 from admin_app.passwords import verify_password
+from admin_app.scoping import Scope
 from models import AuditEntry, StaffInvite, User
 from tests.auth_support import SAME_ORIGIN, add_user, is_signed_in, sign_in
 from tests.invite_support import (
@@ -358,3 +361,19 @@ def test_cross_site_posts_are_refused(client: TestClient, engine: Engine, app: S
             False, None, None, None,
         )  # fmt: skip
     assert user_by_email(engine, "x.y@example.com") is None
+
+
+def test_the_demo_has_one_open_invite(db_session: Session) -> None:
+    logins = seed_demo(db_session)
+    assert logins.invite_link is not None
+    assert logins.invite_link.startswith("http://127.0.0.1:8000/invite/")
+    scope = Scope(user_id=0, email="ops@example.com", is_superuser=True)
+    [open_invite] = pending(db_session, scope)
+    assert (open_invite.email, open_invite.venue_name) == (DEMO_INVITEE[0], "The Blue Lantern")
+    assert not open_invite.expired
+    invitee = db_session.scalar(select(User).where(User.email == DEMO_INVITEE[0]))
+    assert invitee is not None
+    assert (invitee.is_active, invitee.password_hash) == (False, None)
+    # Seeding again changes nothing and shows no link (it was shown once).
+    assert seed_demo(db_session).invite_link is None
+    assert len(pending(db_session, scope)) == 1
