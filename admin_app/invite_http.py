@@ -5,7 +5,7 @@ their only credential (see :mod:`admin_app.invites`). GET shows the form; POST s
 password and signs them in (303 to the console). A link that cannot be used answers a
 page that says why and what to do (404 unknown, 410 used, withdrawn or expired).
 
-Mounted as a small app of its own so that it carries the console's session cookie
+Mounted as a router of its own so that it carries the console's session cookie
 middleware (the same cookie name, key and flags as :class:`admin_app.auth.ConsoleAuth`):
 signing in here is the same ``remember_session`` as signing in on the console. The app's
 Origin check (:mod:`admin_app.security`) wraps the whole app, so the POST is covered.
@@ -114,8 +114,7 @@ def mount(
     """Add ``/invite/<token>`` to ``app``, with the console's session cookie (``cookie``:
     the middleware :class:`admin_app.auth.ConsoleAuth` gives SQLAdmin)."""
     pages = InvitePages(sessions, templates)
-    inner = Starlette(
-        routes=[Route("/{token}", pages.page, methods=["GET", "POST"], name="invite")],
-        middleware=cookie,
-    )
-    app.router.routes.append(Mount(PREFIX, app=inner))
+    # Routes and middleware, not an app: exceptions (a database outage) reach the host
+    # app's handlers (admin_app.errors) instead of stopping at a sub-app's own 500.
+    route = Route("/{token}", pages.page, methods=["GET", "POST"], name="invite")
+    app.router.routes.append(Mount(PREFIX, routes=[route], middleware=cookie))

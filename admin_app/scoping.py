@@ -7,7 +7,9 @@ or delete venues; they read bands, members and band availability; users, the aud
 and sign-in throttling are out of their sight. Managers also add and remove the staff of
 the venues they manage: a colleague from the picker, or anyone with an active account
 named by their exact email address (:func:`staff_user_by_email`), so that the user
-directory itself is never browsable. Anything not listed here is denied.
+directory itself is never browsable; or anyone at all, by inviting them by email
+(:func:`may_invite`; :mod:`admin_app.invites` creates the account). Anything not listed
+here is denied.
 
 Pure SQLAlchemy, no HTTP: SQLAdmin views, shell pages, feeds, the booking rules and the
 tests all call these functions, so a rule is never written twice.
@@ -74,7 +76,7 @@ _AT_VENUES: dict[type[Base], Callable[[Any, list[int]], ColumnElement[bool]]] = 
 Ts = TypeVarTuple("Ts")
 
 
-NO_SUCH_USER = "No active user with that email; ask an administrator to create the account."
+NO_SUCH_USER = "No active user with that email; invite them instead (Venues → Staff invites)."
 
 
 class ScopeError(PermissionError):

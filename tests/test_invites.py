@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from admin_app.app import create_app
 from admin_app.demo import DEMO_INVITEE, seed_demo
+from admin_app.errors import UNAVAILABLE_MESSAGE
 from admin_app.invites import pending
 from admin_app.passwords import verify_password
 from admin_app.scoping import Scope
@@ -29,6 +31,7 @@ from tests.invite_support import (
     set_password,
     user_by_email,
 )
+from tests.support import free_port, make_settings
 from tests.worlds import rows
 from tests.worlds.three_venues import MANAGER_A, ROOT, STAFF_A, World, seed_world
 
@@ -377,3 +380,20 @@ def test_the_demo_has_one_open_invite(db_session: Session) -> None:
     # Seeding again changes nothing and shows no link (it was shown once).
     assert seed_demo(db_session).invite_link is None
     assert len(pending(db_session, scope)) == 1
+
+
+def test_the_link_page_answers_503_while_the_database_is_away() -> None:
+    settings = make_settings(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere")
+    app = create_app(settings)
+    # No lifespan: its schema check refuses to start without a database.
+    browser = TestClient(app, base_url="http://testserver")
+    try:
+        page = browser.get("/invite/" + "A" * 43, headers={"Accept": "text/html"})
+        assert page.status_code == 503
+        assert UNAVAILABLE_MESSAGE in page.text
+        form = {"password": GOOD_PASSWORD, "repeated": GOOD_PASSWORD}
+        posted = browser.post("/invite/" + "A" * 43, data=form, headers=SAME_ORIGIN)
+        assert posted.status_code == 503
+    finally:
+        browser.close()
+        app.state.engine.dispose()
