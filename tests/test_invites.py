@@ -397,3 +397,29 @@ def test_the_link_page_answers_503_while_the_database_is_away() -> None:
     finally:
         browser.close()
         app.state.engine.dispose()
+
+
+def test_bad_input_is_refused_with_a_reason(client: TestClient, engine: Engine) -> None:
+    world = seed_world(engine)
+    sign_in(client, ROOT)
+    cases = [
+        ({"venue": "abc"}, 400, "Choose a venue."),
+        ({"venue": "99999999"}, 400, "There is no such venue."),
+        ({"venue": "9" * 40}, 400, "Choose a venue."),
+        ({"email": "x" * 400 + "@example.com"}, 400, "is not a valid email address."),
+        ({"email": ""}, 400, "An email address is required."),
+        ({"full_name": "N" * 201}, 400, "The name may be at most 200 characters long."),
+        ({"role": "superuser"}, 400, "The role must be one of: manager, staff."),
+    ]
+    for fields, status, message in cases:
+        data = {"venue": str(world.venues["A"]), "email": NEWCOMER, **fields}
+        response = client.post("/admin/invites/send", data=data, headers=SAME_ORIGIN)
+        assert response.status_code == status, (fields, response.text[:300])
+        assert message in response.text.replace("&#39;", "'"), fields
+    for invite_id in ("abc", "0", "9" * 40, "-1"):
+        response = client.post(f"/admin/invites/{invite_id}/revoke", headers=SAME_ORIGIN)
+        assert response.status_code == 404, invite_id
+    for token in ("x" * 44, "<script>", "a b", "é" * 43):
+        assert client.get(f"/invite/{token}").status_code == 404
+    assert user_by_email(engine, NEWCOMER) is None
+    assert actions(engine) == []
