@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqladmin.flash import Flash
 from starlette import status
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -23,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
-from admin_app import invites
+from admin_app import invite_links
 from admin_app.auth import remember_session
 from admin_app.localtime import format_local
 from admin_app.request_session import SessionSource
@@ -32,6 +33,7 @@ PREFIX = "/invite"
 TEMPLATE = "console/invite_accept.html"
 # The page's URL is the credential: keep it out of caches, search indexes and history
 # stores that honour no-store (Referrer-Policy: same-origin is set app-wide).
+WELCOME = "Welcome! Your password is set and you are signed in."
 PRIVATE_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
@@ -48,26 +50,26 @@ class InvitePages:
         if request.method == "GET":
             try:
                 opened = await run_in_threadpool(self._find, token)
-            except invites.InviteGone as gone:
+            except invite_links.InviteGone as gone:
                 return await self._gone(request, gone)
             return await self._render(request, {"invite": self._shown(opened)})
         form = await request.form()
         password, repeated = form.get("password"), form.get("repeated")
         try:
             cookie = await run_in_threadpool(
-                invites.accept,
+                invite_links.accept,
                 self.sessions,
                 token,
                 password=password if isinstance(password, str) else "",
                 repeated=repeated if isinstance(repeated, str) else "",
                 remote_addr=request.client.host if request.client else None,
             )
-        except invites.InviteGone as gone:
+        except invite_links.InviteGone as gone:
             return await self._gone(request, gone)
-        except invites.PasswordRefused as refused:
+        except invite_links.PasswordRefused as refused:
             try:
                 opened = await run_in_threadpool(self._find, token)
-            except invites.InviteGone as gone:
+            except invite_links.InviteGone as gone:
                 return await self._gone(request, gone)
             return await self._render(
                 request,
@@ -75,15 +77,16 @@ class InvitePages:
                 status.HTTP_400_BAD_REQUEST,
             )
         remember_session(request, cookie)
-        target = request.url_for("admin:index").include_query_params(welcome="1")
+        Flash.success(request, WELCOME)
+        target = request.url_for("admin:index")
         return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
 
-    def _find(self, token: str) -> invites.OpenInvite:
+    def _find(self, token: str) -> invite_links.OpenInvite:
         with self.sessions() as session:
-            return invites.find_open(session, token)
+            return invite_links.find_open(session, token)
 
     @staticmethod
-    def _shown(opened: invites.OpenInvite) -> dict[str, str]:
+    def _shown(opened: invite_links.OpenInvite) -> dict[str, str]:
         return {
             "email": opened.email,
             "full_name": opened.full_name,
@@ -92,9 +95,9 @@ class InvitePages:
             "expires": format_local(opened.expires_at, opened.timezone),
         }
 
-    async def _gone(self, request: Request, gone: invites.InviteGone) -> Response:
-        context = {"gone": gone.message, "hint": invites.ASK_FOR_NEW}
-        if gone.message == invites.ALREADY_SET_UP:
+    async def _gone(self, request: Request, gone: invite_links.InviteGone) -> Response:
+        context = {"gone": gone.message, "hint": invite_links.ASK_FOR_NEW}
+        if gone.message == invite_links.ALREADY_SET_UP:
             context["hint"] = ""
         return await self._render(request, context, gone.status_code)
 

@@ -8,9 +8,10 @@ stored, so the table read by someone else opens no account, and the page that is
 link is the only place it is ever shown. A new account is created inactive and without a
 password; it cannot sign in until the link is used.
 
-:func:`accept` (the public ``/invite/<token>`` page) sets the password the account page's
-rules allow, activates the account, closes the invite and opens a signed-in session, in
-one transaction. :func:`revoke` withdraws an invite and the venue role it gave.
+:func:`admin_app.invite_links.accept` (the public ``/invite/<token>`` page) sets the
+password the account page's rules allow, activates the account, closes the invite and
+opens a signed-in session, in one transaction. :func:`revoke` withdraws an invite and
+the venue role it gave.
 
 Why the token is not also signed: it is 256 random bits looked up by its digest, so a
 guessed or altered link finds no row; a signature would add a second secret to rotate
@@ -27,7 +28,6 @@ Plain functions over a session, no HTTP: the console pages and the tests call th
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -38,27 +38,16 @@ from sqlalchemy.orm import Session, aliased
 
 from admin_app import notify
 from admin_app.accounts import AccountError, validate_email
-from admin_app.audit import Actor, record, record_change, snapshot
-from admin_app.auth import open_session
+from admin_app.audit import Actor, record_change, snapshot
 from admin_app.db import lock_writes_on_sqlite
-from admin_app.passwords import WeakPasswordError, hash_new_password
-from admin_app.request_session import SessionSource
 from admin_app.scoping import Scope, ScopeError, invites_clause, may_invite
 from models import STAFF_ROLES, StaffInvite, User, Venue, VenueStaff
 
 INVITE_LIFETIME = timedelta(hours=72)
 _TOKEN_BYTES = 32
-# token_urlsafe(32) is 43 characters of the URL-safe alphabet; anything else is refused
-# without touching the database.
-_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 MAX_NAME_LENGTH = 200
+PENDING_SHOWN = 200  # the managers' list; a venue rarely has more than a few open
 
-ASK_FOR_NEW = "Ask the venue's manager to send you a new invite."
-UNKNOWN_LINK = "This invite link is not valid."
-USED_LINK = "This invite link has already been used."
-REVOKED_LINK = "This invite was withdrawn by the venue."
-EXPIRED_LINK = "This invite link has expired."
-ALREADY_SET_UP = "Your account already has a password: sign in with it."
 NOT_MANAGER = "Only a manager of this venue can invite people or withdraw invites."
 
 
@@ -68,19 +57,6 @@ class InviteError(ValueError):
 
 class InviteNotFound(InviteError):
     """No such invite among those the user may see."""
-
-
-class InviteGone(Exception):
-    """A link that cannot be used (unknown, used, withdrawn or expired); the page says so."""
-
-    def __init__(self, message: str, status_code: int = 410) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status_code = status_code
-
-
-class PasswordRefused(ValueError):
-    """The chosen password was refused (too weak, or the two differ); nothing was saved."""
 
 
 @dataclass(frozen=True)
@@ -98,20 +74,6 @@ class Invited:
     expires_at: datetime | None = None
     replaced: int = 0  # earlier open invites of this person to this venue, now revoked
     emailed: bool = False
-
-
-@dataclass(frozen=True)
-class OpenInvite:
-    """An invite whose link still works, as the set-password page shows it."""
-
-    id: int
-    user_id: int
-    email: str
-    full_name: str
-    venue_name: str
-    role: str
-    expires_at: datetime
-    timezone: str
 
 
 @dataclass(frozen=True)
@@ -145,12 +107,9 @@ def standing(user: User) -> str | None:
     return "invited, no password yet" if user.password_hash is None else None
 
 
-def _now(now: datetime | None) -> datetime:
+def now_or(now: datetime | None) -> datetime:
+    """``now``, or the current time when None."""
     return now or datetime.now(UTC)
-
-
-def _is_open(invite: StaffInvite, now: datetime) -> bool:
-    return invite.accepted_at is None and invite.revoked_at is None and invite.expires_at > now
 
 
 def invite(
@@ -173,7 +132,7 @@ def invite(
     unused issues a fresh link and revokes the old one (their role follows the new
     invite). ``link_for(token)`` makes the link's URL for the email hook.
     """
-    now = _now(now)
+    now = now_or(now)
     if not may_invite(scope, venue_id):
         raise ScopeError("You can only invite people to a venue you manage.")
     if role not in STAFF_ROLES:
@@ -217,7 +176,7 @@ def invite(
         staff.role = role
         session.flush()
         record_change(session, actor, "update", staff, before)
-    replaced = _close_open(session, actor, user.id, venue.id, now, reason="replaced")
+    replaced = close_open(session, actor, user.id, venue.id, now, reason="replaced")
     outcome = Invited(address, venue.name, venue.timezone, role, created, replaced=replaced)
     if not needs_link:
         return outcome
@@ -271,7 +230,7 @@ def _new_account(session: Session, address: str, name: str) -> tuple[User, bool]
     return user, True
 
 
-def _close_open(
+def close_open(
     session: Session,
     actor: Actor,
     user_id: int,
@@ -323,7 +282,7 @@ def revoke(
     invite the user may not see, :class:`~admin_app.scoping.ScopeError` for staff of its
     venue who are not managers, :class:`InviteError` for one already used or withdrawn.
     """
-    now = _now(now)
+    now = now_or(now)
     lock_writes_on_sqlite(session)
     venue_id = session.scalar(select(StaffInvite.venue_id).where(StaffInvite.id == invite_id))
     if venue_id is None or not (scope.is_superuser or venue_id in scope.venue_ids):
@@ -358,8 +317,9 @@ def revoke(
 
 def pending(session: Session, scope: Scope, *, now: datetime | None = None) -> list[PendingInvite]:
     """Invites ``scope`` may revoke that are neither used nor withdrawn, soonest expiry
-    first (expired ones included, marked: the manager re-invites or withdraws them)."""
-    now = _now(now)
+    first (expired ones included, marked: the manager re-invites or withdraws them); at
+    most :data:`PENDING_SHOWN`."""
+    now = now_or(now)
     by = aliased(User)  # the inviter, apart from the invited person the query joins
     inviter = select(by.full_name).where(by.id == StaffInvite.invited_by_id)
     rows = session.execute(
@@ -373,6 +333,7 @@ def pending(session: Session, scope: Scope, *, now: datetime | None = None) -> l
             StaffInvite.revoked_at.is_(None),
         )
         .order_by(StaffInvite.expires_at, StaffInvite.id)
+        .limit(PENDING_SHOWN)
     ).all()
     return [
         PendingInvite(
@@ -390,97 +351,3 @@ def pending(session: Session, scope: Scope, *, now: datetime | None = None) -> l
         )
         for row, email, full_name, venue_name, zone_name, invited_by in rows
     ]
-
-
-def find_open(
-    session: Session, token: str, *, now: datetime | None = None, lock: bool = False
-) -> OpenInvite:
-    """The invite ``token`` opens, if its link still works; else :class:`InviteGone`.
-
-    Found by the token's digest through a unique index: no secret is compared, so the
-    answer's timing says nothing about how close a guess was.
-    """
-    now = _now(now)
-    if not _TOKEN_SHAPE.fullmatch(token):
-        raise InviteGone(UNKNOWN_LINK, 404)
-    stmt = (
-        select(StaffInvite, User, Venue)
-        .join(User, User.id == StaffInvite.user_id)
-        .join(Venue, Venue.id == StaffInvite.venue_id)
-        .where(StaffInvite.token_digest == token_digest(token))
-    )
-    if lock:
-        stmt = stmt.with_for_update(of=StaffInvite)
-    found = session.execute(stmt).one_or_none()
-    if found is None:
-        raise InviteGone(UNKNOWN_LINK, 404)
-    row, user, venue = found
-    if row.accepted_at is not None:
-        raise InviteGone(USED_LINK)
-    if row.revoked_at is not None:
-        raise InviteGone(REVOKED_LINK)
-    if row.expires_at <= now:
-        raise InviteGone(EXPIRED_LINK)
-    if user.password_hash is not None:
-        raise InviteGone(ALREADY_SET_UP)
-    staff = session.scalar(
-        select(VenueStaff.id).where(VenueStaff.venue_id == venue.id, VenueStaff.user_id == user.id)
-    )
-    if staff is None:
-        # Removed from the venue's staff since: the link would open an account with no role.
-        raise InviteGone(REVOKED_LINK)
-    return OpenInvite(
-        row.id, user.id, user.email, user.full_name, venue.name, row.role, row.expires_at,
-        venue.timezone,
-    )  # fmt: skip
-
-
-def accept(
-    sessions: SessionSource,
-    token: str,
-    *,
-    password: str,
-    repeated: str,
-    remote_addr: str | None,
-    now: datetime | None = None,
-) -> dict[str, str]:
-    """Set the invited person's password, activate them, close the invite and sign them in,
-    all in one transaction; the cookie payload of the new session.
-
-    As sign-in does (:func:`admin_app.auth.attempt_sign_in`), argon2 runs with no database
-    connection held, between two short transactions; and only for a link that works, so
-    made-up links cost a digest lookup, never a hash. Raises :class:`InviteGone` (nothing
-    changes) or :class:`PasswordRefused` (nothing is saved; the link still works).
-    """
-    now = _now(now)
-    with sessions.begin() as session:
-        opened = find_open(session, token, now=now)
-    if password != repeated:
-        raise PasswordRefused("The two passwords do not match.")
-    try:
-        hashed = hash_new_password(password, email=opened.email)
-    except WeakPasswordError as error:
-        raise PasswordRefused(str(error)) from None
-
-    with sessions.begin() as session:
-        lock_writes_on_sqlite(session)
-        # The person, then the invite: the order invite() locks them in, so a manager
-        # re-inviting at this instant waits instead of deadlocking.
-        user = session.get(User, opened.user_id, with_for_update=True, populate_existing=True)
-        # Again, locked: a second tab or a revocation in between wins, and this one is
-        # refused with the reason.
-        again = find_open(session, token, now=now, lock=True)
-        if user is None or again.user_id != user.id:
-            raise InviteGone(UNKNOWN_LINK, 404)
-        actor = Actor(user.id, user.email, remote_addr)
-        before = snapshot(user)
-        user.password_hash = hashed
-        user.is_active = True
-        session.flush()
-        record_change(session, actor, "activate", user, before)
-        # This invite and any other unused one of theirs: one password serves them all,
-        # and a second live link would only be a way to reset it.
-        _close_open(session, actor, user.id, None, now, reason="accepted")
-        record(session, actor, "sign_in", user)
-        # Flushes first: the password change ends any session, then this one opens.
-        return open_session(session, user.id, remote_addr=remote_addr, now=now)

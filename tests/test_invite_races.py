@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-from admin_app import invites
+from admin_app import invite_links, invites
 from admin_app.scoping import load_scope
 from models import StaffInvite, User, UserSession, VenueStaff
 from tests.invite_support import GOOD_PASSWORD
@@ -34,7 +34,7 @@ def _race(db_url: str, calls: list[Callable[[sessionmaker[Session]], object]]) -
         barrier.wait(timeout=30)
         try:
             return call(maker)
-        except (invites.InviteGone, invites.InviteError) as refused:
+        except (invite_links.InviteGone, invites.InviteError) as refused:
             return refused
 
     try:
@@ -66,7 +66,7 @@ def _invite(engine: Engine) -> tuple[str, int, int]:
 
 def _accept(token: str) -> Callable[[sessionmaker[Session]], object]:
     def call(maker: sessionmaker[Session]) -> object:
-        return invites.accept(
+        return invite_links.accept(
             maker, token, password=GOOD_PASSWORD, repeated=GOOD_PASSWORD, remote_addr=None
         )
 
@@ -77,10 +77,10 @@ def test_one_link_used_in_many_browsers_at_once(db_url: str, engine: Engine) -> 
     token, invite_id, _ = _invite(engine)
     outcomes = _race(db_url, [_accept(token)] * RACERS)
     won = [outcome for outcome in outcomes if isinstance(outcome, dict)]
-    refused = [outcome for outcome in outcomes if isinstance(outcome, invites.InviteGone)]
+    refused = [outcome for outcome in outcomes if isinstance(outcome, invite_links.InviteGone)]
     assert len(won) == 1
     assert len(refused) == RACERS - 1
-    assert {gone.message for gone in refused} == {invites.USED_LINK}
+    assert {gone.message for gone in refused} == {invite_links.USED_LINK}
     with Session(engine) as session:
         user = session.scalar(select(User).where(User.email == "racer@example.com"))
         assert user is not None
@@ -114,7 +114,7 @@ def test_a_link_used_while_it_is_withdrawn(db_url: str, engine: Engine) -> None:
         assert invite.revoked_at is None
         assert (user.is_active, role) == (True, "staff")
     else:  # the withdrawal won: the link says so, and opened nothing
-        assert isinstance(outcomes[0], invites.InviteGone)
+        assert isinstance(outcomes[0], invite_links.InviteGone)
         assert invite.revoked_at is not None
         assert invite.accepted_at is None
         assert (user.is_active, user.password_hash, role) == (False, None, None)
