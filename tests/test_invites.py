@@ -20,6 +20,7 @@ from admin_app.passwords import verify_password
 from admin_app.scoping import Scope
 from models import AuditEntry, StaffInvite, User
 from tests.auth_support import SAME_ORIGIN, add_user, is_signed_in, sign_in
+from tests.console_views_support import count_statements
 from tests.invite_support import (
     GOOD_PASSWORD,
     expire,
@@ -423,3 +424,26 @@ def test_bad_input_is_refused_with_a_reason(client: TestClient, engine: Engine) 
         assert client.get(f"/invite/{token}").status_code == 404
     assert user_by_email(engine, NEWCOMER) is None
     assert actions(engine) == []
+
+
+def test_pages_cost_the_same_statements_with_more_invites(
+    client: TestClient, engine: Engine
+) -> None:
+    world = seed_world(engine)
+    sign_in(client, MANAGER_A)
+    pages = ["/admin/invites", f"/admin/venue/details/{world.venues['A']}"]
+
+    def costs() -> list[int]:
+        found = []
+        for url in pages:
+            with count_statements(client) as statements:
+                assert client.get(url).status_code == 200
+            found.append(len(statements))
+        return found
+
+    assert send_invite(client, world.venues["A"], "one@example.com").status_code == 200
+    few = costs()
+    for number in range(2, 8):
+        assert send_invite(client, world.venues["A"], f"p{number}@example.com").status_code == 200
+    assert client.get("/admin/invites").text.count('data-testid="pending-invite"') == 7
+    assert costs() == few
