@@ -136,6 +136,11 @@ def test_a_manager_invites_and_the_link_signs_the_person_in(
     assert "Ask the venue's manager to send you a new invite." in gone
     save_screenshot(again, f"invites-{size}-used-link")
 
+    # The server's log names the link by a fingerprint, never by its token.
+    token = link.rsplit("/", 1)[1]
+    assert token not in live_server.output()
+    assert "/invite/redacted-" in live_server.output()
+
 
 def test_staff_see_no_invite_control(live_server: LiveServer, browser: Browser) -> None:
     base = live_server.url

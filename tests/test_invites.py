@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from admin_app.access_log import redact_path
 from admin_app.app import create_app
 from admin_app.demo import DEMO_INVITEE, seed_demo
 from admin_app.errors import UNAVAILABLE_MESSAGE
@@ -447,3 +448,10 @@ def test_pages_cost_the_same_statements_with_more_invites(
         assert send_invite(client, world.venues["A"], f"p{number}@example.com").status_code == 200
     assert client.get("/admin/invites").text.count('data-testid="pending-invite"') == 7
     assert costs() == few
+
+
+def test_invite_tokens_never_reach_the_log() -> None:
+    token = "A" * 43
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    assert redact_path(f"/invite/{token}") == f"/invite/redacted-{digest[:8]}"
+    assert redact_path(f"/INVITE/{token}?x=1") == f"/INVITE/redacted-{digest[:8]}?x=1"
