@@ -32,7 +32,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -331,6 +331,12 @@ def pending(session: Session, scope: Scope, *, now: datetime | None = None) -> l
             invites_clause(scope),
             StaffInvite.accepted_at.is_(None),
             StaffInvite.revoked_at.is_(None),
+            # Removed from the venue's staff since (the staff list's delete): the link
+            # opens nothing any more (invite_links.find_open), so it is not pending.
+            exists().where(
+                VenueStaff.venue_id == StaffInvite.venue_id,
+                VenueStaff.user_id == StaffInvite.user_id,
+            ),
         )
         .order_by(StaffInvite.expires_at, StaffInvite.id)
         .limit(PENDING_SHOWN)

@@ -19,9 +19,9 @@ from admin_app.errors import UNAVAILABLE_MESSAGE
 from admin_app.invites import pending
 from admin_app.passwords import verify_password
 from admin_app.scoping import Scope
-from models import AuditEntry, StaffInvite, User
+from models import AuditEntry, StaffInvite, User, VenueStaff
 from tests.auth_support import SAME_ORIGIN, add_user, is_signed_in, sign_in
-from tests.console_views_support import count_statements
+from tests.console_views_support import count_statements, delete
 from tests.invite_support import (
     GOOD_PASSWORD,
     expire,
@@ -455,3 +455,20 @@ def test_invite_tokens_never_reach_the_log() -> None:
     digest = hashlib.sha256(token.encode()).hexdigest()
     assert redact_path(f"/invite/{token}") == f"/invite/redacted-{digest[:8]}"
     assert redact_path(f"/INVITE/{token}?x=1") == f"/INVITE/redacted-{digest[:8]}?x=1"
+
+
+def test_removing_an_invitee_from_the_staff_ends_the_link(
+    client: TestClient, engine: Engine, app: Starlette
+) -> None:
+    world = seed_world(engine)
+    link = invited(client, engine, world)
+    with Session(engine) as session:
+        staff_id = session.scalar(select(VenueStaff.id).join(User).where(User.email == NEWCOMER))
+    assert staff_id is not None
+    deleted = delete(client, "venue-staff", staff_id)
+    assert deleted.status_code == 200, deleted.text
+    assert role_at(engine, world.venues["A"], NEWCOMER) is None
+    assert "No open invites." in client.get("/admin/invites").text
+    page = fresh_browser(app).get(path_of(link))
+    assert page.status_code == 410
+    assert "This invite was withdrawn by the venue." in page.text
