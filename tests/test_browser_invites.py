@@ -123,6 +123,7 @@ def test_a_manager_invites_and_the_link_signs_the_person_in(
         person.get_by_role("button", name="Set password and sign in").click()
     person.wait_for_url(f"{base}/admin/**")
     assert person.get_by_role("button", name="Logout").count() == 1
+    person.get_by_text("Welcome! Your password is set and you are signed in.").wait_for()
     save_screenshot(person, f"invites-{size}-signed-in")
     assert account(live_server.database_url, email) == (True, True, True)
 
@@ -135,6 +136,16 @@ def test_a_manager_invites_and_the_link_signs_the_person_in(
     assert "already been used" in gone
     assert "Ask the venue's manager to send you a new invite." in gone
     save_screenshot(again, f"invites-{size}-used-link")
+
+    # The manager withdraws the demo's invite from the venue page, and stays there.
+    manager.goto(lantern_url(live_server))
+    assert "Dora Door" in manager.locator("td", has_text=DEMO_INVITEE[1]).inner_text()
+    with manager.expect_navigation():
+        manager.get_by_role("button", name="Withdraw invite").click()
+    assert manager.url == lantern_url(live_server)
+    assert DEMO_INVITEE[1] not in manager.content()
+    assert manager.get_by_role("button", name="Withdraw invite").count() == 0
+    save_screenshot(manager, f"invites-{size}-withdrawn")
 
     # The server's log names the link by a fingerprint, never by its token.
     token = link.rsplit("/", 1)[1]

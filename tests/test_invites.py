@@ -227,6 +227,18 @@ def test_withdrawing_an_invite(client: TestClient, engine: Engine, app: Starlett
     assert page.status_code == 410
     assert "This invite was withdrawn by the venue." in page.text
     assert ASK_AGAIN in page.text
+    # From the venue page's button, the answer goes back to the venue page.
+    second = link_on(send_invite(client, world.venues["A"], NEWCOMER).text)
+    [_, reissued] = invites_of(engine, NEWCOMER)
+    back = client.post(
+        f"/admin/invites/{reissued.id}/revoke",
+        data={"return_to": "venue"},
+        headers=SAME_ORIGIN,
+        follow_redirects=False,
+    )
+    assert back.status_code == 303
+    assert back.headers["location"].endswith(f"/admin/venue/details/{world.venues['A']}")
+    assert fresh_browser(app).get(path_of(second)).status_code == 410
     twice = client.post(f"/admin/invites/{invite.id}/revoke", headers=SAME_ORIGIN)
     assert twice.status_code == 409
     assert "This invite was already withdrawn." in twice.text

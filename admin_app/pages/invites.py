@@ -147,18 +147,20 @@ class InvitesView(BaseView):
 
     @expose("/invites/{invite_id}/revoke", methods=["POST"], identity="invite-revoke")
     async def revoke(self, request: Request) -> Response:
-        """Withdraw one invite (and the venue role it gave)."""
+        """Withdraw one invite (and the venue role it gave); back to the invites page, or
+        to the venue's page when the button was there (``return_to=venue``)."""
         invite_id = _as_id(request.path_params["invite_id"])
         scope = self._scope(request)
+        form = await request.form()
 
-        def work(session: Session) -> str:
+        def work(session: Session) -> tuple[str, int]:
             if invite_id is None:
                 raise invites.InviteNotFound("There is no such invite.")
             row = invites.revoke(session, scope, invite_id, remote_addr=self._remote(request))
-            return f"Invite of {row.user.email} to {row.venue.name} withdrawn."
+            return f"Invite of {row.user.email} to {row.venue.name} withdrawn.", row.venue_id
 
         try:
-            message = await self._run(work, write=True)
+            message, venue_id = await self._run(work, write=True)
         except invites.InviteNotFound as error:
             return await self._show(request, {"form": {}, "error": str(error)}, 404)
         except ScopeError as error:
@@ -166,6 +168,9 @@ class InvitesView(BaseView):
         except invites.InviteError as error:
             return await self._show(request, {"form": {}, "error": str(error)}, 409)
         Flash.success(request, message)
+        if form.get("return_to") == "venue":
+            venue_page = request.url_for("admin:details", identity="venue", pk=venue_id)
+            return RedirectResponse(venue_page, status_code=303)
         return self._back(request)
 
     # --- helpers ----------------------------------------------------------------------

@@ -110,6 +110,7 @@ def _invite_note(invite: StaffInvite, venue: Venue, request: Request, now: datet
     return Markup(
         ' <span class="text-secondary small">— {}</span>'
         ' <form method="post" action="{}" class="d-inline">'
+        '<input type="hidden" name="return_to" value="venue">'
         '<button type="submit" class="btn btn-sm btn-outline-danger py-0">Withdraw invite</button>'
         "</form>"
     ).format(text, action)
