@@ -52,7 +52,7 @@ NOT_MANAGER = "Only a manager of this venue can invite people or withdraw invite
 
 
 class InviteError(ValueError):
-    """An invite or a revocation refused as asked; the message says why, in plain words."""
+    """An invite or a withdrawal was refused; the message says why, in plain words."""
 
 
 class InviteNotFound(InviteError):
@@ -100,11 +100,11 @@ def token_digest(token: str) -> str:
 
 def standing(user: User) -> str | None:
     """How a staff member's account stands, when it is not simply active: ``"invited,
-    not yet active"`` (never set a password), ``"inactive"`` (deactivated), ``"invited,
-    no password yet"`` (an active account that never had a password); None otherwise."""
+    not yet active"`` (never set a password), ``"inactive"`` (deactivated), ``"no
+    password yet"`` (an active account that cannot sign in yet); None otherwise."""
     if not user.is_active:
         return "invited, not yet active" if user.password_hash is None else "inactive"
-    return "invited, no password yet" if user.password_hash is None else None
+    return "no password yet" if user.password_hash is None else None
 
 
 def now_or(now: datetime | None) -> datetime:
@@ -161,6 +161,13 @@ def invite(
             f"The account of {address} is deactivated; only an administrator can restore it."
         )
     needs_link = user.password_hash is None
+    if needs_link and user.is_superuser:
+        # The link sets the account's password, and the manager sees the link: it must
+        # never open an administrator's account.
+        raise InviteError(
+            f"{address} is an administrator account without a password; "
+            "an administrator must set it."
+        )
     staff = session.scalar(
         select(VenueStaff).where(VenueStaff.venue_id == venue.id, VenueStaff.user_id == user.id)
     )

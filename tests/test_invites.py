@@ -284,6 +284,14 @@ def test_existing_accounts_are_added_without_a_link(client: TestClient, engine: 
     assert "is deactivated; only an administrator can restore it." in refused.text
     assert role_at(engine, world.venues["A"], "gone@example.com") is None
 
+    with rows.committed(engine) as session:
+        rows.user(session, "ops.nopass@example.com", password=None, superuser=True)
+    ops = send_invite(client, world.venues["A"], "ops.nopass@example.com")
+    assert ops.status_code == 400
+    assert "is an administrator account without a password" in ops.text
+    assert invites_of(engine, "ops.nopass@example.com") == []
+    assert role_at(engine, world.venues["A"], "ops.nopass@example.com") is None
+
     bad = send_invite(client, world.venues["A"], "not-an-address")
     assert bad.status_code == 400
     assert "is not a valid email address." in bad.text
