@@ -492,3 +492,17 @@ def test_removing_an_invitee_from_the_staff_ends_the_link(
     page = fresh_browser(app).get(path_of(link))
     assert page.status_code == 410
     assert "This invite was withdrawn by the venue." in page.text
+
+
+def test_deactivated_staff_are_marked_inactive(client: TestClient, engine: Engine) -> None:
+    world = seed_world(engine)
+    with Session(engine) as session, session.begin():
+        person = session.scalar(select(User).where(User.email == STAFF_A))
+        assert person is not None
+        person.is_active = False
+    sign_in(client, MANAGER_A)
+    staff_list = client.get(f"/admin/venue-staff/list?venue_id={world.venues['A']}")
+    assert "staff (inactive)" in staff_list.text
+    venue_page = client.get(f"/admin/venue/details/{world.venues['A']}")
+    assert 'data-testid="standing">inactive</span>' in venue_page.text
+    assert "Withdraw invite" not in venue_page.text
