@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from admin_app import access_log, errors, feeds_http, instrumentation, passwords
+from admin_app import access_log, errors, feeds_http, instrumentation, outbox, passwords
 from admin_app.console import ADMIN_BASE_URL, mount_console
 from admin_app.db import build_engine, build_sessionmaker
 from admin_app.input_guard import NulCharacterMiddleware
@@ -53,7 +53,20 @@ async def healthz(request: Request) -> Response:
     if status.state is not SchemaState.AT_HEAD:
         body["reason"] = status.message
         return JSONResponse(body, status_code=503)
+    # How far behind the notification worker is: a growing age means no worker runs, or
+    # the mail server refuses (docs/operations.md says what to do). Reported, not a failure.
+    try:
+        age = await run_in_threadpool(_outbox_oldest_due_age, request.app.state.sessions)
+    except SQLAlchemyError as exc:
+        logger.warning("health check: outbox unreadable: %s", type(exc).__name__)
+        return JSONResponse({**body, "status": "unavailable"}, status_code=503)
+    body["outbox_oldest_due_seconds"] = round(age, 1)
     return JSONResponse(body)
+
+
+def _outbox_oldest_due_age(sessions: RequestSessions) -> float:
+    with sessions() as session:
+        return outbox.oldest_due_age(session)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -81,7 +94,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.engine = engine
     # The app's one session factory: every layer borrows the request's one session.
-    sessions = RequestSessions(build_sessionmaker(engine))
+    sessions = RequestSessions(build_sessionmaker(engine, public_base_url=settings.public_base_url))
     app.state.sessions = sessions
     admin = mount_console(app, settings, sessions)
     app.state.console_admin = admin

@@ -1,10 +1,12 @@
 """The rules of booking decisions, called alike by console views, the CLI and the tests.
 
-Applications go pending → accepted | rejected | withdrawn, and decisions are final.
+Applications go pending → accepted | rejected | withdrawn; a decided application can be
+reopened (back to pending, its decision cleared) by staff of its venue, and decided again.
 Events go draft | hold → confirmed, and draft | hold | confirmed → cancelled. A venue
 never has two overlapping confirmed events; a band is never accepted for two overlapping
 confirmed events. Every decision records who and when, bumps the row's version, and is
-audited in the caller's transaction. The functions flush but never commit: the caller
+audited in the caller's transaction, and queues its notifications in that transaction too
+(:mod:`admin_app.notifications`). The functions flush but never commit: the caller
 commits (or rolls back) the decision together with anything else it did.
 
 Concurrency. On PostgreSQL every decision locks its rows before checking anything, always
@@ -25,6 +27,7 @@ from typing import TypeVar
 from sqlalchemy import exc, select
 from sqlalchemy.orm import Session
 
+from admin_app import ladder, notifications
 from admin_app.audit import Actor, record_change, snapshot
 from admin_app.db import lock_writes_on_sqlite
 from admin_app.localtime import format_local_range
@@ -239,9 +242,15 @@ def _venue_clash_error(session: Session, event: Event) -> VenueClash:
 
 
 def _open_application(
-    session: Session, application_id: int, actor: Scope, expected_version: int | None
+    session: Session,
+    application_id: int,
+    actor: Scope,
+    expected_version: int | None,
+    *,
+    decided: bool = False,
 ) -> EventApplication:
-    """Find, lock and check a pending application this actor may decide."""
+    """Find, lock and check an application this actor may decide: a pending one, or with
+    ``decided`` one that was decided (to reopen it)."""
     lock_writes_on_sqlite(session)
     not_found = NotFound(f"Application {application_id} was not found.")
     found = session.execute(
@@ -262,9 +271,11 @@ def _open_application(
         # Moved between the lookup and the locks: the locks taken are the wrong ones.
         raise StaleObject("This application was moved since you opened it. Reload it.")
     _check_version(session, application, expected_version, "application")
-    if application.status != "pending":
+    if decided and application.status == "pending":
+        raise InvalidTransition("This application is already pending: there is nothing to reopen.")
+    if not decided and application.status != "pending":
         raise InvalidTransition(
-            f"This application was already {application.status}; decisions are final."
+            f"This application was already {application.status}; reopen it to decide again."
         )
     return application
 
@@ -284,6 +295,7 @@ def _decide(
     session.flush()
     action = AUDIT_ACTIONS[status]
     record_change(session, Actor.of(actor, remote_addr), action, application, before)
+    notifications.application_decided(session, application)
     session.flush()
     return application
 
@@ -335,6 +347,37 @@ def withdraw_application(
     return _decide(session, application, "withdrawn", actor, remote_addr)
 
 
+def reopen_application(
+    session: Session,
+    application_id: int,
+    actor: Scope,
+    expected_version: int | None = None,
+    *,
+    remote_addr: str | None = None,
+) -> EventApplication:
+    """Put a decided (accepted, rejected or withdrawn) application back to pending.
+
+    Its decision (who and when) is cleared, as the CHECK on applications requires of a
+    pending one; the audit entry ("reopen") keeps what it was. Refused for a cancelled
+    event, where nothing can be decided any more. Reopening an acceptance never breaks a
+    booking rule (the band simply stops being booked), so no clash check is needed; the
+    locks are the same as a decision's, so a decision racing the reopen waits for it.
+    """
+    application = _open_application(session, application_id, actor, expected_version, decided=True)
+    event = application.event
+    if event.status == "cancelled":
+        raise InvalidTransition(f'The event "{event.title}" is cancelled.')
+    before = snapshot(application)
+    application.status = "pending"
+    application.decided_at = None
+    application.decided_by_id = None
+    application.updated_by_id = actor.user_id
+    session.flush()
+    record_change(session, Actor.of(actor, remote_addr), "reopen", application, before)
+    session.flush()
+    return application
+
+
 # Events --------------------------------------------------------------------------------
 
 
@@ -374,6 +417,7 @@ def _write_confirmation(session: Session, event: Event, actor: Scope) -> None:
     def write() -> None:
         event.status = "confirmed"
         event.hold_rank = None  # the CHECK allows a rank on holds only
+        event.hold_expires_at = None  # an expiry, like a rank, is a hold's only
         event.updated_by_id = actor.user_id
         session.flush()
 
@@ -412,6 +456,7 @@ def confirm_event(
     before = snapshot(event)
     _write_confirmation(session, event, actor)
     record_change(session, Actor.of(actor, remote_addr), "confirm", event, before)
+    notifications.event_confirmed(session, event)
     session.flush()
     return event
 
@@ -424,15 +469,23 @@ def cancel_event(
     *,
     remote_addr: str | None = None,
 ) -> Event:
-    """Cancel a draft, held or confirmed event; its applications are left as they are."""
-    event = _open_event(session, event_id, actor, expected_version)
+    """Cancel a draft, held or confirmed event; its applications are left as they are.
+
+    A cancelled hold leaves its night's ladder: the holds below it move up one rank.
+    """
+    # The venue is locked first (as for a confirmation): the ladder below a hold moves.
+    event = _open_event(session, event_id, actor, expected_version, for_confirmation=True)
     if event.status == "cancelled":
         raise InvalidTransition("This event is already cancelled.")
+    vacated = event.hold_rank if event.status == "hold" else None
     before = snapshot(event)
     event.status = "cancelled"
-    event.hold_rank = None
+    event.hold_rank = event.hold_expires_at = None
     event.updated_by_id = actor.user_id
     session.flush()
     record_change(session, Actor.of(actor, remote_addr), "cancel", event, before)
+    notifications.event_cancelled(session, event)
+    if vacated is not None:
+        ladder.promote_after(session, [(event, vacated)], Actor.of(actor, remote_addr))
     session.flush()
     return event

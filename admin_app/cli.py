@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -11,6 +12,7 @@ from admin_app import passwords
 from admin_app.accounts import AccountError, create_user
 from admin_app.db import build_engine, build_sessionmaker
 from admin_app.demo import seed_demo
+from admin_app.holds import release_expired_holds
 from admin_app.schema_guard import SchemaState, check_schema
 from admin_app.settings import Settings, SettingsError, load_settings
 from models import STAFF_ROLES
@@ -36,7 +38,7 @@ def _read_password(from_stdin: bool) -> str:
 
 def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
     """Create a user who can sign in to the console."""
-    sessions = build_sessionmaker(build_engine(settings))
+    sessions = build_sessionmaker(build_engine(settings), public_base_url=settings.public_base_url)
     try:
         password = _read_password(args.password_stdin)
         with sessions.begin() as session:
@@ -64,7 +66,7 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     status = check_schema(engine)
     if status.state is not SchemaState.AT_HEAD:
         return _fail(status.message)
-    with build_sessionmaker(engine).begin() as session:
+    with build_sessionmaker(engine, public_base_url=settings.public_base_url).begin() as session:
         logins = seed_demo(session)
     print("Demo data is in place. Sign in at http://127.0.0.1:8000/admin/ with:")
     print(f"  superuser:           {logins.superuser[0]} / {logins.superuser[1]}")
@@ -82,6 +84,22 @@ def cmd_check_schema(settings: Settings, args: argparse.Namespace) -> int:
     return {SchemaState.AT_HEAD: EXIT_OK, SchemaState.BEHIND: EXIT_ERROR}.get(
         status.state, EXIT_AHEAD
     )
+
+
+def cmd_release_expired_holds(settings: Settings, args: argparse.Namespace) -> int:
+    """Cancel every hold past its expiry and move up the holds below it (audited)."""
+    engine = build_engine(settings)
+    status = check_schema(engine)
+    if status.state is SchemaState.BEHIND:
+        return _fail(status.message)
+    try:
+        released = release_expired_holds(
+            build_sessionmaker(engine, public_base_url=settings.public_base_url)
+        )
+    finally:
+        engine.dispose()
+    print(f"Released {released} expired hold{'' if released == 1 else 's'}.")
+    return EXIT_OK
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -102,6 +120,41 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         proxy_headers=False,
         access_log=True,
     )
+    return EXIT_OK
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    """Deliver queued notifications until SIGTERM (with --once: what is due now, then exit)."""
+    from datetime import timedelta
+
+    from admin_app.mail import transport_for
+    from admin_app.worker import Worker
+
+    engine = build_engine(settings)
+    status = check_schema(engine)
+    if status.state is SchemaState.BEHIND:
+        return _fail(f"refusing to start: {status.message}")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    sessions = build_sessionmaker(engine, public_base_url=settings.public_base_url)
+
+    def expired_holds() -> int:
+        return release_expired_holds(sessions)
+
+    worker = Worker(
+        sessions=sessions,
+        transport=transport_for(settings),
+        mail_from=settings.mail_from,
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
+        poll_seconds=settings.worker_poll_seconds,
+        # Expired holds are released every pass too: a scheduler needs nothing else.
+        jobs=[expired_holds],
+    )
+    if args.once:
+        worker.run_jobs()
+        print(f"Attempted {worker.drain()} message(s).")
+        return EXIT_OK
+    worker.stop_on_signals()
+    worker.run()
     return EXIT_OK
 
 
@@ -126,6 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check-schema", help=cmd_check_schema.__doc__)
     check.set_defaults(handler=cmd_check_schema)
+
+    work = commands.add_parser("worker", help=cmd_worker.__doc__)
+    work.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
+    work.set_defaults(handler=cmd_worker)
+    expire = commands.add_parser("release-expired-holds", help=cmd_release_expired_holds.__doc__)
+    expire.set_defaults(handler=cmd_release_expired_holds)
 
     serve = commands.add_parser("serve", help=cmd_serve.__doc__)
     serve.add_argument("--host", default="127.0.0.1")

@@ -84,9 +84,21 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def build_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Session factory for the app's own code (CLI, shell pages, booking rules)."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def build_sessionmaker(
+    engine: Engine, *, public_base_url: str | None = None
+) -> sessionmaker[Session]:
+    """Session factory for the app's own code (CLI, shell pages, booking rules).
+
+    Each session carries the console's public address (``PUBLIC_BASE_URL``) in its
+    ``info``: notifications written in a decision's transaction link to it, wherever the
+    decision was taken (a request, the CLI, the worker).
+    """
+    return sessionmaker(
+        bind=engine, expire_on_commit=False, info={PUBLIC_BASE_URL_KEY: public_base_url}
+    )
+
+
+PUBLIC_BASE_URL_KEY = "public_base_url"
 
 
 def lock_writes_on_sqlite(session: Session) -> None:

@@ -23,6 +23,7 @@ from models import (
     Base,
     Event,
     EventApplication,
+    OutboxMessage,
     User,
     Venue,
     VenueAvailability,
@@ -274,7 +275,139 @@ def seed_demo(session: Session, today: date | None = None) -> DemoLogins:
             message=f"{band.name} would love to play {ev.title}.",
             **extra,
         )
+    _demo_outbox(session, night_owls_live, now)
+    _seed_hold_ladder(session, lantern, bands, today)
+    _seed_decisions(session, today, lantern, bands)
     return DemoLogins(invite_link=seed_open_invite(session, lantern, manager))
+
+
+def _demo_outbox(session: Session, show: Event, now: datetime) -> None:
+    """Two notifications in the outbox view: one delivered, one the mail server refused."""
+    when = f"{show.title}, {show.starts_at:%a %d %b %Y}"
+    _get_or_create(
+        session,
+        OutboxMessage,
+        {"idempotency_key": "demo:confirmed"},
+        kind="event_confirmed",
+        recipients=["owls@example.com"],
+        subject=f"Confirmed: {when}",
+        text_body=f"Your show is confirmed: {when}.",
+        attachments=[],
+        status="sent",
+        attempts=1,
+        sent_at=now,
+    )
+    _get_or_create(
+        session,
+        OutboxMessage,
+        {"idempotency_key": "demo:refused"},
+        kind="application_accepted",
+        recipients=["nobody@invalid.example"],
+        subject=f"Accepted: {when}",
+        text_body=f"Your application was accepted: {when}.",
+        attachments=[],
+        status="failed",
+        attempts=8,
+        last_error="mail.invalid.example answered 550 No such user here",
+    )
+
+
+def _seed_hold_ladder(session: Session, venue: Venue, bands: list[Band], today: date) -> None:
+    """A ladder of three holds on one night, each band's application pending, and a hold
+    whose expiry has passed (``release-expired-holds`` releases it)."""
+    now = datetime.now(ZoneInfo("UTC"))
+    ladder_night = _open_night(session, venue, today + timedelta(days=33))
+    owls, brass, static, _velvet, sunday = bands
+    for rank, band in enumerate((static, brass, sunday), start=1):
+        hold = _get_or_create(
+            session,
+            Event,
+            {"venue_id": venue.id, "title": f"Headliner: {band.name}"},
+            starts_at=_at(venue.timezone, ladder_night, time(20)),
+            ends_at=_at(venue.timezone, ladder_night, time(23, 30)),
+            status="hold",
+            hold_rank=rank,
+            # The lower holds lapse unless the first one falls through first.
+            hold_expires_at=now + timedelta(days=14) if rank > 1 else None,
+        )
+        _get_or_create(
+            session,
+            EventApplication,
+            {"event_id": hold.id, "band_id": band.id},
+            status="pending",
+            message=f"{band.name} would love to headline.",
+        )
+    lapsed_night = _open_night(session, venue, today + timedelta(days=40))
+    lapsed = _get_or_create(
+        session,
+        Event,
+        {"venue_id": venue.id, "title": "Afternoon Matinee (lapsed hold)"},
+        starts_at=_at(venue.timezone, lapsed_night, time(16)),
+        ends_at=_at(venue.timezone, lapsed_night, time(19)),
+        status="hold",
+        hold_rank=1,
+        hold_expires_at=now - timedelta(days=1),
+    )
+    _get_or_create(
+        session,
+        EventApplication,
+        {"event_id": lapsed.id, "band_id": owls.id},
+        status="pending",
+        message="Owls for an afternoon set?",
+    )
+
+
+def _open_night(session: Session, venue: Venue, day: date) -> date:
+    """``day`` or the first later one the venue is open (usual hours, not marked closed):
+    a demo hold on a closed night would only show up as a conflict."""
+    weekdays = set(
+        session.scalars(
+            select(VenueOperatingHours.weekday).where(VenueOperatingHours.venue_id == venue.id)
+        )
+    )
+    closed = set(
+        session.scalars(
+            select(VenueAvailability.date).where(
+                VenueAvailability.venue_id == venue.id, VenueAvailability.status == "closed"
+            )
+        )
+    )
+    while day.weekday() not in weekdays or day in closed:
+        day += timedelta(days=1)
+    return day
+
+
+NEWCOMERS_NIGHT = "Newcomers Night"
+
+
+def _seed_decisions(session: Session, today: date, lantern: Venue, bands: list[Band]) -> None:
+    """An event with several pending applications, for its page's buttons and the
+    applications list's bulk decisions. It is confirmed on the night Brass Attack plays
+    "Brass Night" at the Tram Depot, so accepting Brass Attack here is refused by name."""
+    day = today + timedelta(days=10)
+    show = _get_or_create(
+        session,
+        Event,
+        {"venue_id": lantern.id, "title": NEWCOMERS_NIGHT},
+        starts_at=_at(lantern.timezone, day, time(21)),
+        ends_at=_at(lantern.timezone, day, time(23, 30)),
+        status="confirmed",
+    )
+    _, brass, static, velvet, sunday = bands
+    pitches = {
+        velvet: "Two new songs, short set, we bring our own backline.",
+        brass: "We can do a 40-minute opener.",
+        sunday: "Acoustic, quiet, perfect for a first slot.",
+        static: "Happy to close the night.",
+    }
+    for band, pitch in pitches.items():
+        _get_or_create(
+            session,
+            EventApplication,
+            {"event_id": show.id, "band_id": band.id},
+            status="pending",
+            message=pitch,
+        )
 
 
 def seed_open_invite(session: Session, venue: Venue, manager: User) -> str | None:

@@ -136,6 +136,14 @@ def format_local(instant: datetime | None, zone_name: str) -> str:
     return f"{to_local(instant, zone_name):{DISPLAY_FORMAT}} ({zone_name})"
 
 
+def iso_local(instant: datetime | None, zone_name: str) -> str:
+    """``"2026-12-12T20:00:00+01:00"``: the venue's clock with its UTC offset, a text that
+    spreadsheets sort (and parse) correctly; empty for a missing instant."""
+    if instant is None:
+        return ""
+    return instant.astimezone(zone(zone_name)).isoformat(timespec="seconds")
+
+
 def format_local_range(starts_at: datetime, ends_at: datetime, zone_name: str) -> str:
     """A show's times on the venue's clock, naming the end date only when it differs."""
     start, end = to_local(starts_at, zone_name), to_local(ends_at, zone_name)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from starlette.datastructures import Secret
 
@@ -27,6 +29,13 @@ AppEnv = Literal["development", "production"]
 # that lends a server connection for one transaction only (PgBouncer in transaction mode).
 Pooler = Literal["none", "transaction"]
 PasswordHashing = Literal["standard", "fast"]
+# Without SMTP_URL, mail goes to the log (development needs nothing); MAIL_FROM's default
+# is only good for that.
+DEFAULT_MAIL_FROM = "Band Scheduling Admin <no-reply@localhost>"
+SMTP_SCHEMES = ("smtp", "smtps")
+DEFAULT_SMTP_TIMEOUT = 20.0
+DEFAULT_OUTBOX_LEASE = 300.0
+DEFAULT_WORKER_POLL = 5.0
 
 
 class SettingsError(ValueError):
@@ -128,6 +137,20 @@ class Settings:
     trusted_proxy_hops: int = 0
     # "transaction": a transaction pooler (PgBouncer) is in front of database_url.
     database_pooler: Pooler = "none"
+    # smtp://user:pass@host:587 (STARTTLS) or smtps://…:465; None: mail goes to the log.
+    smtp_url: Secret | None = field(default=None, repr=False)
+    mail_from: str = DEFAULT_MAIL_FROM
+    # Seconds one SMTP conversation may take; under Heroku's 30 s between SIGTERM and
+    # SIGKILL, so a worker told to stop can finish the message it is sending.
+    smtp_timeout: float = DEFAULT_SMTP_TIMEOUT
+    # How long a worker's claim on a message lasts: longer than any one delivery can take,
+    # so only a worker that died loses its claim (and the message is sent again).
+    outbox_lease_seconds: float = DEFAULT_OUTBOX_LEASE
+    # How often an idle worker looks for due messages.
+    worker_poll_seconds: float = DEFAULT_WORKER_POLL
+    # Where people reach the console (https://admin.example.com): links in notifications,
+    # which have none without it (no request tells a worker where the console lives).
+    public_base_url: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -182,6 +205,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             f"routers in front of the app; Heroku: 1), not {hops_text!r}"
         )
 
+    smtp_url, mail_from = _mail_from_env(env)
     return Settings(
         database_url=app_database_url_from_env(env),
         secret_key=Secret(secret or DEVELOPMENT_SECRET_KEY),
@@ -190,7 +214,63 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         password_hashing=hashing,  # type: ignore[arg-type]  # checked against the Literal above
         trusted_proxy_hops=int(hops_text),
         database_pooler=pooler_from_env(env),
+        smtp_url=smtp_url,
+        mail_from=mail_from,
+        smtp_timeout=_positive_seconds(env, "SMTP_TIMEOUT", DEFAULT_SMTP_TIMEOUT),
+        outbox_lease_seconds=_positive_seconds(env, "OUTBOX_LEASE_SECONDS", DEFAULT_OUTBOX_LEASE),
+        worker_poll_seconds=_positive_seconds(env, "WORKER_POLL_SECONDS", DEFAULT_WORKER_POLL),
+        public_base_url=_public_base_url(env),
     )
+
+
+def _mail_from_env(env: Mapping[str, str]) -> tuple[Secret | None, str]:
+    """``SMTP_URL`` (checked, kept secret: it holds the password) and ``MAIL_FROM``."""
+    raw = env.get("SMTP_URL", "").strip()
+    mail_from = env.get("MAIL_FROM", "").strip()
+    if not raw:
+        return None, mail_from or DEFAULT_MAIL_FROM
+    parts = urlsplit(raw)
+    if parts.scheme not in SMTP_SCHEMES or not parts.hostname:
+        raise SettingsError(
+            "SMTP_URL must look like smtp://user:password@host:587 (STARTTLS) or "
+            "smtps://user:password@host:465 (TLS from the start)"
+        )
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise SettingsError("SMTP_URL has a port that is not a number") from None
+    if "@" not in parseaddr(mail_from)[1]:
+        raise SettingsError(
+            "MAIL_FROM must be set to the sender's address (e.g. "
+            "'Lantern Hall <bookings@example.com>') when SMTP_URL is set"
+        )
+    return Secret(raw), mail_from
+
+
+def _public_base_url(env: Mapping[str, str]) -> str | None:
+    """``PUBLIC_BASE_URL`` without a trailing slash, or None."""
+    raw = env.get("PUBLIC_BASE_URL", "").strip().rstrip("/")
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise SettingsError(
+            f"PUBLIC_BASE_URL must look like https://admin.example.com, not {raw!r}"
+        )
+    return raw
+
+
+def _positive_seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 3600:  # an hour is beyond any sane timeout
+        raise SettingsError(f"{name} must be a number of seconds from 0 to 3600, not {text!r}")
+    return value
 
 
 def migration_timeouts(environ: Mapping[str, str] | None = None) -> MigrationTimeouts:

@@ -13,6 +13,7 @@ from models.bands import (
 from models.base import Base
 from models.console import AuditEntry, LoginFailure
 from models.events import APPLICATION_STATUSES, EVENT_STATUSES, Event, EventApplication
+from models.outbox import OUTBOX_STATUSES, OutboxMessage
 from models.people import User, UserSession
 from models.venues import (
     STAFF_ROLES,
@@ -29,6 +30,7 @@ __all__ = [
     "APPLICATION_STATUSES",
     "AVAILABILITY_STATUSES",
     "EVENT_STATUSES",
+    "OUTBOX_STATUSES",
     "STAFF_ROLES",
     "VENUE_DAY_STATUSES",
     "WEEKDAYS",
@@ -41,6 +43,7 @@ __all__ = [
     "Event",
     "EventApplication",
     "LoginFailure",
+    "OutboxMessage",
     "StaffInvite",
     "User",
     "UserSession",

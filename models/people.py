@@ -65,6 +65,8 @@ class User(IdMixin, TimestampMixin, Base):
     # Bumped on password change or deactivation (see _end_sessions_on_credential_change):
     # a session record is valid only while it carries the user's current value.
     session_version: Mapped[int] = mapped_column(Integer, server_default="1", default=1)
+    # Off: no notifications but the essential ones (invites, password links).
+    wants_notifications: Mapped[bool] = mapped_column(Boolean, server_default=true(), default=True)
 
     band_memberships: Mapped[list[BandMember]] = relationship(
         back_populates="user", passive_deletes=True

@@ -89,7 +89,7 @@ def test_decisions_are_final(bk: Booking, decide: Decide, decided: str) -> None:
     application = bk.application(
         bk.event("Gig", bk.berlin), status=decided, decided_at=NIGHT - timedelta(days=9)
     )
-    with pytest.raises(InvalidTransition, match=f"already {decided}; decisions are final"):
+    with pytest.raises(InvalidTransition, match=f"already {decided}; reopen it to decide again"):
         decide(bk.session, application.id, bk.root)
     bk.session.expire_all()
     assert bk.session.get_one(EventApplication, application.id).status == decided

@@ -107,7 +107,8 @@ def test_staff_confirm_then_cancel_an_event(
     assert 'value="confirm"' not in page
     assert decide(client, "event", pk, "cancel", shown_version(page)).status_code == 303
     page = client.get(f"/admin/event/details/{pk}").text
-    assert 'name="decision"' not in page  # a cancelled event has nothing left to decide
+    assert 'data-testid="decisions"' not in page  # a cancelled event has nothing left to decide
+    assert 'value="accept"' not in page  # nor its applications: no band can be accepted
     state = row_state(engine, Event, pk)
     assert state is not None
     assert (state["status"], state["updated_by_id"]) == ("cancelled", world.users["staff_a"])
@@ -167,7 +168,7 @@ def test_a_decided_application_cannot_be_decided_again(
     version = str(column(engine, EventApplication, pk, "version"))
     again = decide(client, "event-application", pk, "reject", version)
     assert again.status_code == 400
-    assert "already accepted; decisions are final" in again.text
+    assert "already accepted; reopen it to decide again" in again.text
     assert column(engine, EventApplication, pk, "status") == "accepted"
 
 

@@ -88,7 +88,9 @@ def test_staff_see_their_venue_and_decide_applications(
     decide(page, base, accepted, "Accept")
     assert page.url.endswith(f"/admin/event-application/details/{accepted}")
     assert page.locator("table").get_by_text("accepted", exact=True).count() == 1
-    assert page.locator("[data-testid=decisions]").count() == 0  # decided: no buttons
+    # Decided: no more decisions, only the way back to pending.
+    buttons = page.locator("[data-testid=decisions] button")
+    assert [text.strip() for text in buttons.all_inner_texts()] == ["Reopen (back to pending)"]
     save_screenshot(page, "staff-accepted-application")
 
     decide(page, base, rejected, "Reject")

@@ -35,8 +35,12 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
+from admin_app import outbox
 from admin_app.schema_guard import alembic_config
+from tests.pooler_support import running_pgbouncer
+from tests.smtp_support import smtp_server
 from tests.support import ROOT, free_port, fresh_database, upgrade
 
 # Real processes: left out of `make test-fast` (see the e2e marker).
@@ -348,15 +352,50 @@ def test_rollback_release_phase_accepts_a_newer_database(host: Host, tmp_path: P
 
 
 def previous_release(tmp_path: Path) -> Path:
-    """A slug of the previous release: this code without its newest migration."""
-    _previous, head = revisions()
+    """A slug of the previous release: the code as it was before the newest migration.
+
+    From git (the commit before the one that added the newest migration), so the slug's
+    code matches its schema: code that reads what the newest migration adds (a table, a
+    column) is not in it. Without that history (the migration not yet committed), this
+    code without its newest migration stands in.
+    """
+    previous, head = revisions()
     slug = tmp_path / "previous-release"
+    slug.mkdir()
+    if _export_release_before(head, slug) and _slug_head(slug) == previous:
+        return slug
+    shutil.rmtree(slug)
     ignore = shutil.ignore_patterns("__pycache__", f"{head}_*.py")
     for name in ("admin_app", "models", "alembic"):
         shutil.copytree(ROOT / name, slug / name, ignore=ignore)
     for name in ("alembic.ini", "Procfile"):
         shutil.copy2(ROOT / name, slug / name)
     return slug
+
+
+def _git(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, check=False)
+
+
+def _export_release_before(head: str, slug: Path) -> bool:
+    """Write the tree of the commit before ``head``'s migration was added into ``slug``."""
+    added = _git(
+        "log", "-1", "--format=%H", "--diff-filter=A", "--", f"alembic/versions/{head}_*.py"
+    )
+    commit = added.stdout.decode().strip()
+    if added.returncode != 0 or not commit:
+        return False
+    paths = ["admin_app", "models", "alembic", "alembic.ini", "Procfile"]
+    archive = _git("archive", "--format=tar", f"{commit}^", *paths)
+    if archive.returncode != 0:  # no parent in a shallow clone
+        return False
+    subprocess.run(["tar", "-x", "-C", str(slug)], input=archive.stdout, check=True)
+    return True
+
+
+def _slug_head(slug: Path) -> str | None:
+    heads = ScriptDirectory(str(slug / "alembic")).get_heads()
+    return heads[0] if len(heads) == 1 else None
 
 
 def tables_the_newest_migration_alters(host: Host) -> list[str]:
@@ -527,3 +566,54 @@ def test_app_json_and_procfile_agree() -> None:
     assert app["env"]["APP_ENV"]["value"] == "production"
     assert app["env"]["SECRET_KEY"]["generator"] == "secret"
     assert "DATABASE_URL" not in app["env"]  # the add-on sets (and rotates) it
+
+
+@pytest.mark.postgres
+def test_web_and_worker_through_the_pooler_release_direct(host: Host, tmp_path: Path) -> None:
+    """Heroku with its pooler attached: DATABASE_URL direct (the release), the pool URL beside
+    it (web and worker). The worker line delivers a queued message and stops on SIGTERM."""
+    with running_pgbouncer() as bouncer, smtp_server() as mail:
+        pooled = make_url(bouncer.url_for(host.database_url)).set(drivername="postgres")
+        host.env.update(
+            DATABASE_CONNECTION_POOL_URL=pooled.render_as_string(hide_password=False),
+            SMTP_URL=mail.url,
+            MAIL_FROM="Lantern Hall <bookings@lantern.example>",
+            WORKER_POLL_SECONDS="0.2",
+        )
+        release = host.run("release")
+        assert release.code == 0, release.output
+        engine = create_engine(host.database_url)
+        with Session(engine) as session, session.begin():
+            outbox.enqueue(
+                session, key="event:1:confirmed", kind="event_confirmed",
+                recipients=["ana@band.example"], subject="Confirmed: Late Show", text="On.",
+            )  # fmt: skip
+        log = tmp_path / "worker.log"
+        with log.open("wb") as sink, web_process(host, tmp_path) as web:
+            worker = subprocess.Popen(
+                ["/bin/bash", "-c", procfile()["worker"]],
+                cwd=ROOT, env=host.env, stdout=sink, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+            try:
+                deadline = time.monotonic() + 60
+                while not mail.handler.received and time.monotonic() < deadline:
+                    assert worker.poll() is None, log.read_text()
+                    time.sleep(0.2)
+                health = web.get("/healthz").json()
+                os.killpg(worker.pid, signal.SIGTERM)
+                assert worker.wait(timeout=30) == 0, log.read_text()
+            finally:
+                stop(worker)
+        with engine.connect() as connection:
+            status = connection.execute(text("SELECT status FROM outbox_messages")).scalar()
+        engine.dispose()
+        database = make_url(host.database_url).database
+        pooler_log = bouncer.output()
+
+    assert [item.message["Subject"] for item in mail.handler.received] == ["Confirmed: Late Show"]
+    assert status == "sent"
+    assert health["status"] == "ok"
+    assert "stopping" in log.read_text()
+    # Web and worker connected through the pooler; the release did not need it.
+    assert f"login attempt: db={database} " in pooler_log

@@ -13,6 +13,8 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,22 +24,27 @@ from psycopg.errors import DuplicatePreparedStatement
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from admin_app import outbox
 from admin_app.app import create_app
-from admin_app.db import build_engine
+from admin_app.db import build_engine, build_sessionmaker
+from admin_app.mail import SmtpTransport
 from admin_app.settings import (
     Settings,
     SettingsError,
     load_settings,
     migration_database_url_from_env,
 )
-from models import Event, EventApplication
+from admin_app.worker import Worker
+from models import Event, EventApplication, OutboxMessage
 from tests.auth_support import SAME_ORIGIN, sign_in, sign_in_through_form
 from tests.browser import admin_env
 from tests.pooler_support import PgBouncer, running_pgbouncer
 from tests.reliability.two_process import deployed, drive
+from tests.smtp_support import smtp_server
 from tests.support import ROOT, clear_tables, fresh_database, make_settings, upgrade
 from tests.worlds.three_venues import MANAGER_A, STAFF_A, World, row_state, seed_world
 
@@ -298,3 +305,38 @@ def test_two_processes_under_a_short_load_through_the_pooler(
         database = make_url(deployment.servers[0].database_url).database
     # The web processes really connected through the pooler (it logs each client login).
     assert f"login attempt: db={database} " in pgbouncer.output()
+
+
+@pytest.mark.postgres
+def test_two_workers_drain_one_outbox_through_the_pooler(
+    pooled_settings: Settings, direct_engine: Engine
+) -> None:
+    with Session(direct_engine) as session, session.begin():
+        for number in range(40):
+            outbox.enqueue(
+                session, key=f"event:{number}:confirmed", kind="event_confirmed",
+                recipients=["ana@band.example"], subject=f"Show {number}", text="Confirmed.",
+            )  # fmt: skip
+    engines = [build_engine(pooled_settings) for _ in range(2)]
+    with smtp_server() as server:
+        workers = [
+            Worker(
+                sessions=build_sessionmaker(engine),
+                transport=SmtpTransport.from_url(server.url, timeout=5),
+                mail_from="bookings@lantern.example",
+                lease=timedelta(minutes=5),
+            )
+            for engine in engines
+        ]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            attempted = list(pool.map(lambda worker: worker.drain(), workers))
+        received = server.handler.message_ids()
+    for engine in engines:
+        engine.dispose()
+
+    assert sum(attempted) == 40
+    assert len(received) == 40
+    assert len(set(received)) == 40  # none sent twice
+    with Session(direct_engine) as session:
+        statuses = session.scalars(select(OutboxMessage.status)).all()
+    assert set(statuses) == {"sent"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from admin_app.mail import SmtpTransport, transport_for
 from admin_app.settings import (
     DEFAULT_SQLITE_PATH,
     DEVELOPMENT_SECRET_KEY,
@@ -137,3 +138,42 @@ def test_trusted_proxy_hops_default_to_herokus_one_router_in_production() -> Non
 def test_bad_trusted_proxy_hops_are_refused(hops: str) -> None:
     with pytest.raises(SettingsError, match="TRUSTED_PROXY_HOPS must be a whole number from 0"):
         load_settings({"TRUSTED_PROXY_HOPS": hops})
+
+
+MAIL = {"SMTP_URL": "smtp://mailer:s3cret%21@mail.example:2525", "MAIL_FROM": "Hall <b@h.example>"}
+
+
+def test_mail_settings_read_the_smtp_server_and_keep_its_password_out_of_repr() -> None:
+    settings = load_settings(MAIL)
+
+    transport = SmtpTransport.from_url(str(settings.smtp_url), settings.smtp_timeout)
+    assert (transport.host, transport.port, transport.implicit_tls) == ("mail.example", 2525, False)
+    assert (transport.username, transport.password) == ("mailer", "s3cret!")
+    assert "s3cret" not in repr(settings)
+    assert settings.mail_from == "Hall <b@h.example>"
+    assert SmtpTransport.from_url("smtps://mail.example", 5).port == 465
+    assert SmtpTransport.from_url("smtps://mail.example", 5).implicit_tls
+
+
+def test_without_smtp_url_mail_goes_to_the_log() -> None:
+    settings = load_settings({})
+    assert settings.smtp_url is None
+    assert transport_for(settings).logs_only
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({**MAIL, "SMTP_URL": "http://mail.example"}, "SMTP_URL must look like"),
+        ({**MAIL, "SMTP_URL": "smtp://"}, "SMTP_URL must look like"),
+        ({**MAIL, "SMTP_URL": "smtp://mail.example:port"}, "port that is not a number"),
+        ({**MAIL, "MAIL_FROM": ""}, "MAIL_FROM must be set"),
+        ({**MAIL, "MAIL_FROM": "bookings"}, "MAIL_FROM must be set"),
+        ({**MAIL, "SMTP_TIMEOUT": "soon"}, "SMTP_TIMEOUT must be a number of seconds"),
+        ({**MAIL, "SMTP_TIMEOUT": "0"}, "SMTP_TIMEOUT must be a number of seconds"),
+        ({"OUTBOX_LEASE_SECONDS": "-5"}, "OUTBOX_LEASE_SECONDS must be"),
+    ],
+)
+def test_bad_mail_settings_are_refused(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings(environ)

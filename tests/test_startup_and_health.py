@@ -5,16 +5,20 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, text, update
+from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from admin_app import outbox
 from admin_app.app import SchemaBehindError, create_app
 from admin_app.schema_guard import code_heads
 from admin_app.settings import Settings, load_settings
+from models import OutboxMessage
 from tests.browser import get, run_admin, running_server
 from tests.support import free_port, upgrade
 
@@ -78,7 +82,26 @@ def test_healthz_at_head(client: TestClient) -> None:
         "database": "reachable",
         "current": list(code_heads()),
         "head": list(code_heads()),
+        "outbox_oldest_due_seconds": 0.0,
     }
+
+
+def test_healthz_reports_how_long_the_oldest_due_message_has_waited(
+    client: TestClient, engine: Engine
+) -> None:
+    with Session(engine) as session, session.begin():
+        outbox.enqueue(
+            session, key="k", kind="event_confirmed", recipients=["a@b.example"],
+            subject="Confirmed", text="Confirmed.",
+        )  # fmt: skip
+        session.execute(
+            update(OutboxMessage).values(next_attempt_at=datetime.now(UTC) - timedelta(minutes=10))
+        )
+
+    body = client.get("/healthz").json()
+
+    assert body["status"] == "ok"
+    assert 595 <= body["outbox_oldest_due_seconds"] <= 700
 
 
 @pytest.mark.parametrize("revision", [OLDER_REVISION, None], ids=["older", "empty"])

@@ -97,10 +97,19 @@ def _vevent(event: Event, venue: Venue, bands: list[str]) -> icalendar.Event:
     return vevent
 
 
-def _calendar(name: str, timezone: str | None, events: list[Event], session: Session) -> bytes:
+def _calendar(
+    name: str,
+    timezone: str | None,
+    events: list[Event],
+    session: Session,
+    *,
+    method: str | None = None,
+) -> bytes:
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
+    if method is not None:
+        cal.add("method", method)
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", name)
     if timezone is not None:
@@ -157,3 +166,12 @@ def band_feed(session: Session, band_id: int, *, now: datetime | None = None) ->
     )
     events = list(session.scalars(_bounded(stmt, now)))
     return _calendar(f"{band.name}: gigs", None, events, session)
+
+
+def event_ics(session: Session, event: Event) -> str:
+    """One show as an email attachment (METHOD:PUBLISH), with the UID and SEQUENCE it has
+    in the feeds, so a calendar app that imports it updates the same entry later."""
+    venue = event.venue
+    return _calendar(
+        f"{event.title} at {venue.name}", venue.timezone, [event], session, method="PUBLISH"
+    ).decode()

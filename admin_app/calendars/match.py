@@ -25,6 +25,7 @@ from admin_app.booking import NotFound, lock_venue
 from admin_app.calendars.band import BandDay, BandMonth, band_month
 from admin_app.calendars.grid import Month
 from admin_app.calendars.venue import OpeningHours, VenueDay, VenueMonth, venue_month
+from admin_app.ladder import next_free_rank
 from admin_app.localtime import SKIPPED_HOUR_RULE, to_local, to_utc_past_gap
 from admin_app.scoping import Scope, can
 from models import Event, EventApplication
@@ -246,7 +247,8 @@ def place_hold(
         starts_at=match.starts_at,
         ends_at=match.ends_at,
         status="hold",
-        hold_rank=match.next_hold_rank,
+        # From the database, not the page: holds the user cannot see count too.
+        hold_rank=next_free_rank(session, venue_id, venue.timezone, day),
         updated_by_id=actor.user_id,
     )
     application = EventApplication(

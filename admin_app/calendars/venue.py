@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,10 +31,10 @@ STATUS_CLASSES = {
 }
 
 
-def status_word(status: str, hold_rank: int | None) -> str:
-    """What a tile says: "hold 1", "hold 2", or the status itself."""
+def status_word(status: str, hold_rank: int | None, *, expired: bool = False) -> str:
+    """What a tile says: "hold 1", "hold 2", "hold 2, expired", or the status itself."""
     if status == "hold" and hold_rank is not None:
-        return f"hold {hold_rank}"
+        return f"hold {hold_rank}" + (", expired" if expired else "")
     return status
 
 
@@ -81,16 +81,19 @@ class NightEvent:
     local_end: datetime
     bands: tuple[str, ...]
     pending_applications: int
+    # A hold past its expiry, not yet released (python -m admin_app release-expired-holds).
+    expired: bool = False
 
     @property
     def status_label(self) -> str:
-        """The word on the tile: "hold 1", "hold 2", "confirmed"..."""
-        return status_word(self.status, self.hold_rank)
+        """The word on the tile: "hold 1", "hold 2, expired", "confirmed"..."""
+        return status_word(self.status, self.hold_rank, expired=self.expired)
 
     @property
     def css_class(self) -> str:
         """The colour class of the tile."""
-        return STATUS_CLASSES.get(self.status, "event-other")
+        css = STATUS_CLASSES.get(self.status, "event-other")
+        return f"{css} event-expired" if self.expired else css
 
     @property
     def time_label(self) -> str:
@@ -154,7 +157,7 @@ def _load_venue(session: Session, scope: Scope, venue_id: int) -> Venue:
 
 
 def _events(
-    session: Session, scope: Scope, venue: Venue, first: date, last: date
+    session: Session, scope: Scope, venue: Venue, first: date, last: date, now: datetime
 ) -> list[NightEvent]:
     """The venue's shows starting on the nights first..last (two statements)."""
     lower, upper = span_utc(first, last, venue.timezone)
@@ -175,6 +178,7 @@ def _events(
                 Event.hold_rank,
                 Event.starts_at,
                 Event.ends_at,
+                Event.hold_expires_at,
             )
             .where(*in_range)
             .order_by(Event.starts_at, Event.id),
@@ -213,6 +217,9 @@ def _events(
             local_end=to_local(row.ends_at, venue.timezone),
             bands=tuple(accepted[row.id]),
             pending_applications=pending[row.id],
+            expired=row.status == "hold"
+            and row.hold_expires_at is not None
+            and row.hold_expires_at <= now,
         )
         for row in rows
     ]
@@ -257,7 +264,7 @@ def venue_month(
         )
     }
     by_night: dict[date, list[NightEvent]] = defaultdict(list)
-    for event in _events(session, scope, venue, first, last):
+    for event in _events(session, scope, venue, first, last, now or datetime.now(UTC)):
         by_night[night_of(event.starts_at, venue.timezone)].append(event)
     today = today_in(venue.timezone, now)
     weeks = tuple(

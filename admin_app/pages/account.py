@@ -7,14 +7,15 @@ new one in the same transaction, so the user stays signed in here.
 from __future__ import annotations
 
 from sqladmin import BaseView, ModelView, expose
+from sqladmin.flash import Flash
 from sqlalchemy import select
 from starlette import status
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from admin_app import sqladmin_internals as internals
-from admin_app.audit import Actor, record
+from admin_app.audit import Actor, record, record_change, snapshot
 from admin_app.auth import CurrentUser, open_session, remember_session
 from admin_app.db import lock_writes_on_sqlite
 from admin_app.passwords import WeakPasswordError, hash_new_password, verify_password
@@ -22,6 +23,7 @@ from admin_app.request_session import SessionSource, source_of
 from models import User
 
 TEMPLATE = "console/change_password.html"
+NOTIFICATIONS_TEMPLATE = "console/my_notifications.html"
 WRONG_CURRENT = "Your current password is not correct."
 
 
@@ -119,4 +121,55 @@ class AccountView(BaseView):
         )
 
 
-VIEWS: list[type[ModelView] | type[BaseView]] = [AccountView]
+class NotificationsView(BaseView):
+    """The signed-in user's choice: every notification, or only the essential ones."""
+
+    name = "My notifications"
+    icon = "fa-solid fa-bell"
+    category = "Account"
+
+    @expose("/account/notifications", methods=["GET", "POST"], identity="my-notifications")
+    async def notifications_page(self, request: Request) -> Response:
+        """GET: the choice as it stands. POST: save it, audited, then back to the GET."""
+        user: CurrentUser = request.state.user
+        sessions = source_of(internals.admin_of(self).session_maker)
+        if request.method == "POST":
+            form = await request.form()
+            wanted = form.get("wants_notifications") == "on"
+            actor = Actor(user.id, user.email, request.client.host if request.client else None)
+            await run_in_threadpool(set_wants_notifications, sessions, actor, wanted)
+            Flash.success(
+                request,
+                "Saved: you will get every notification."
+                if wanted
+                else "Saved: you will get only essential messages (invitations, password links).",
+            )
+            url = request.url_for("admin:view-my-notifications")
+            return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
+
+        def current() -> bool:
+            with sessions() as session:
+                return bool(
+                    session.scalar(select(User.wants_notifications).where(User.id == user.id))
+                )
+
+        wants = await run_in_threadpool(current)
+        return await self.templates.TemplateResponse(
+            request, NOTIFICATIONS_TEMPLATE, {"title": self.name, "wants_notifications": wants}
+        )
+
+
+def set_wants_notifications(sessions: SessionSource, actor: Actor, wanted: bool) -> None:
+    """Record ``actor``'s choice (audited with before and after)."""
+    with sessions.begin() as session:
+        lock_writes_on_sqlite(session)
+        user = session.get(User, actor.user_id, with_for_update=True)
+        if user is None or user.wants_notifications == wanted:
+            return
+        before = snapshot(user)
+        user.wants_notifications = wanted
+        session.flush()
+        record_change(session, actor, "set_notifications", user, before)
+
+
+VIEWS: list[type[ModelView] | type[BaseView]] = [AccountView, NotificationsView]

@@ -73,6 +73,9 @@ class Row:
     edit: str | None
     delete: str | None
     cells: Sequence[Cell]
+    # The version the row shows, sent with its checkbox to a bulk form (a stale row is
+    # refused); None on lists without one.
+    version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,9 @@ class ListPage:
         self._details: dict[str, str] = {}
         self._edit = self._prefix("admin:edit", view.identity)
         self._delete = request.url_for("admin:delete", identity=view.identity).path
+        # A view with bulk buttons (views/bulk_decisions.py) names the form its rows'
+        # checkboxes belong to.
+        self.bulk_form: str | None = getattr(view, "bulk_form_id", None)
 
     def _prefix(self, route: str, identity: str) -> str:
         """The path of ``route`` for ``identity`` up to the row's key (one router lookup)."""
@@ -203,7 +209,15 @@ class ListPage:
     def rows_html(self, rows: Sequence[Row], **labels: str) -> Markup:
         """The table's rows (``<tr>``s) as HTML, escaped; ``labels`` are the buttons' names."""
         compact = bool(self.view.show_compact_lists)
-        return Markup(_ROWS.render(rows=rows, name=self.view.name, compact=compact, **labels))  # noqa: S704
+        return Markup(  # noqa: S704
+            _ROWS.render(
+                rows=rows,
+                name=self.view.name,
+                compact=compact,
+                bulk_form=self.bulk_form,
+                **labels,
+            )
+        )
 
     async def _row(self, row: Any) -> Row:
         view, request = self.view, self.request
@@ -216,7 +230,8 @@ class ListPage:
         if await view.check_can_delete(request, row):
             delete = f"{self._delete}?{urlencode({'pks': pk})}"
         cells = [await self._cell(row, name) for name in self.names]
-        return Row(pk, details, edit, delete, cells)
+        version = getattr(row, "version", None) if self.bulk_form else None
+        return Row(pk, details, edit, delete, cells, version)
 
     async def _cell(self, row: Any, name: str) -> Cell:
         value, formatted = await self.view.get_list_value(row, name, self.request)

@@ -83,6 +83,7 @@ def save(view: ConsoleModelView, request: Request, pk: str | None, data: dict[st
         try:
             session.flush()
             record_change(session, actor, "create" if is_created else "update", obj, before)
+            view.after_flush(session, obj, before, is_created)
             session.commit()
         except StaleDataError:
             session.rollback()

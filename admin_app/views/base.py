@@ -20,6 +20,9 @@ Permissions
     relationship MUST have its relationship loaded here, or the page runs one query per
     row. If you override ``list_query``/``details_query``/``form_edit_query`` instead,
     call ``super()`` so the scope still applies.
+``after_flush(session, obj, before, is_created)``
+    Runs in the save transaction after the flush and the audit entry: queue the
+    notifications the change causes (they commit or roll back with it).
 ``before_save(session, obj, request, is_created)``
     Runs inside the save transaction after the form was applied and before the flush:
     check rules that need the database, adjust values. Raise
@@ -383,6 +386,13 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
 
     def before_save(self, session: Any, obj: Any, request: Request, is_created: bool) -> None:
         """Rules checked in the save transaction; raise ConsoleFormError to refuse."""
+
+    def after_flush(
+        self, session: Session, obj: Any, before: dict[str, Any], is_created: bool
+    ) -> None:
+        """In the save transaction, after the row and its audit entry are written: queue
+        what the change causes (notifications). ``before`` is the row's snapshot as
+        opened ({} for a new one)."""
 
     async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
         """Create a row (and its audit entry) in one transaction."""

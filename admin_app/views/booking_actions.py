@@ -1,6 +1,6 @@
 """Booking decisions as POST routes, with their buttons on the details pages.
 
-``POST /admin/event-application/decide/{pk}`` (``decision=accept|reject|withdraw``) and
+``POST /admin/event-application/decide/{pk}`` (``decision=accept|reject|withdraw|reopen``) and
 ``POST /admin/event/decide/{pk}`` (``decision=confirm|cancel``) each carry the ``version``
 of the row the page showed, and call :mod:`admin_app.booking`, which checks the rules and
 the user's scope, locks, records who and when, and audits. They are POSTs so that the
@@ -9,19 +9,25 @@ can fire one, which SQLAdmin's GET ``@action`` routes could not promise.
 
 Answers: success → 303 to the details page with a flashed message; a refused decision
 (stale page, clash, final status, unknown decision) → the details page again with the
-reason, status 400; a row that does not exist or is not the user's → 404.
+reason, status 400; a row that does not exist or is not the user's → 404. A form may send
+``next`` (a path inside the console, see :func:`return_to`): the answer then goes back to
+that page instead (an event's page, for the buttons of its applications), refusals too
+when it is a details page.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from sqladmin import BaseView, expose
 from sqladmin.flash import Flash
 from starlette import status
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -31,6 +37,7 @@ from admin_app import sqladmin_internals as internals
 from admin_app.request_scope import current_scope
 from admin_app.request_session import source_of
 from admin_app.scoping import Scope, can
+from admin_app.signin import safe_next
 from models import Event, EventApplication
 
 DETAILS_TEMPLATE = "sqladmin/console/details_with_actions.html"
@@ -61,15 +68,42 @@ WITHDRAW = Decision(
 )  # fmt: skip
 CONFIRM = Decision("confirm", "Confirm event", "Confirmed", "btn-success", booking.confirm_event)
 CANCEL = Decision("cancel", "Cancel event", "Cancelled", "btn-outline-danger", booking.cancel_event)
-APPLICATION_DECISIONS = {decision.value: decision for decision in (ACCEPT, REJECT, WITHDRAW)}
+# Back to pending: a decision taken by mistake, or a band that is back in the running.
+REOPEN = Decision(
+    "reopen", "Reopen (back to pending)", "Reopened", "btn-outline-warning",
+    booking.reopen_application,
+)  # fmt: skip
+APPLICATION_DECISIONS = {
+    decision.value: decision for decision in (ACCEPT, REJECT, WITHDRAW, REOPEN)
+}
 EVENT_DECISIONS = {decision.value: decision for decision in (CONFIRM, CANCEL)}
 
 
 def application_decisions(scope: Scope | None, application: EventApplication) -> list[Decision]:
-    """The decisions ``scope`` may take on ``application`` now (none once decided)."""
+    """The decisions ``scope`` may take on ``application`` now: decide a pending one,
+    reopen a decided one. A cancelled event's bands cannot be accepted nor reopened
+    (booking refuses both), only turned down."""
     if scope is None or not can(scope, "edit", EventApplication, application):
         return []
-    return [ACCEPT, REJECT, WITHDRAW] if application.status == "pending" else []
+    cancelled = application.event.status == "cancelled"
+    if application.status == "pending":
+        return [REJECT, WITHDRAW] if cancelled else [ACCEPT, REJECT, WITHDRAW]
+    return [] if cancelled else [REOPEN]
+
+
+def return_to(request: Request, form: FormData) -> str | None:
+    """The page a decision's answer goes back to: the form's ``next`` when it is a path
+    inside the console (:func:`admin_app.signin.safe_next`: no other site, no
+    ``//host``), else None (the decided row's own page)."""
+    prefix = request.url_for("admin:index").path.rstrip("/")
+    return safe_next(form.get("next"), prefix)
+
+
+def _details_page(request: Request, path: str) -> tuple[str, str] | None:
+    """``(identity, pk)`` when ``path`` is a console details page, else None."""
+    prefix = re.escape(request.url_for("admin:index").path.rstrip("/"))
+    match = re.fullmatch(rf"{prefix}/([\w-]+)/details/(\d+)", urlsplit(path).path)
+    return (match.group(1), match.group(2)) if match else None
 
 
 def event_decisions(scope: Scope | None, event: Event) -> list[Decision]:
@@ -78,6 +112,12 @@ def event_decisions(scope: Scope | None, event: Event) -> list[Decision]:
         return []
     allowed = [CONFIRM] if event.status in ("draft", "hold") else []
     return [*allowed, CANCEL] if event.status != "cancelled" else allowed
+
+
+def _shows_decisions(admin: Any, identity: str) -> bool:
+    """Does the view registered as ``identity`` show decisions (and their refusals)?"""
+    views = [view for view in admin.views if getattr(view, "identity", None) == identity]
+    return bool(views) and getattr(views[0], "details_template", None) == DETAILS_TEMPLATE
 
 
 class ApplicationDecisions:
@@ -137,11 +177,12 @@ class BookingDecisionsView(BaseView):
         except ValueError:
             raise HTTPException(status_code=status.HTTP_404_NOT_FOUND) from None
         form = await request.form()
+        back = return_to(request, form)
         decision = decisions.get(str(form.get("decision", "")))
         version = str(form.get("version", ""))
         if scope is None or decision is None or not version.isdigit():
             reason = UNKNOWN_DECISION if decision is None else NO_VERSION
-            return await self._refused(request, identity, reason)
+            return await self._refused(request, identity, reason, back)
         remote_addr = request.client.host if request.client else None
         try:
             done = await run_in_threadpool(
@@ -150,9 +191,9 @@ class BookingDecisionsView(BaseView):
         except booking.NotFound:
             raise HTTPException(status_code=status.HTTP_404_NOT_FOUND) from None
         except booking.BookingError as error:
-            return await self._refused(request, identity, str(error))
+            return await self._refused(request, identity, str(error), back)
         Flash.success(request, done)
-        url = request.url_for("admin:details", identity=identity, pk=object_id)
+        url = back or request.url_for("admin:details", identity=identity, pk=object_id)
         return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
 
     def _run(
@@ -168,9 +209,21 @@ class BookingDecisionsView(BaseView):
             obj = decision.decide(session, object_id, scope, version, remote_addr=remote_addr)
             return f"{decision.done}: {obj}."
 
-    async def _refused(self, request: Request, identity: str, reason: str) -> Response:
-        """The details page again, with why the decision was refused (400)."""
-        model_view = internals.find_model_view(internals.admin_of(self), identity)
+    async def _refused(
+        self, request: Request, identity: str, reason: str, back: str | None = None
+    ) -> Response:
+        """The details page again, with why the decision was refused (400): the ``back``
+        page's when it is a details page (an event's, for its applications' buttons)."""
+        admin = internals.admin_of(self)
+        page = _details_page(request, back) if back else None
+        # Only a page that shows the reason (one with decisions) replaces the row's own.
+        if page is not None and _shows_decisions(admin, page[0]):
+            identity = page[0]
+            # The same request, as if it had asked for that page (the state, the session
+            # and the signed-in user are the scope's, shared).
+            params = {"identity": identity, "pk": page[1]}
+            request = Request({**request.scope, "path_params": params}, request.receive)
+        model_view = internals.find_model_view(admin, identity)
         model = await model_view.get_object_for_details(request)
         if model is None or not await model_view.check_can_view_details(request, model):
             raise HTTPException(status_code=status.HTTP_404_NOT_FOUND)

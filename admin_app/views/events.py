@@ -6,6 +6,7 @@ Event times are stored in UTC and entered, shown and filtered on the venue's own
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqladmin import BaseView, ModelView
@@ -16,18 +17,22 @@ from sqlalchemy.orm.interfaces import LoaderOption
 from starlette.requests import Request
 from wtforms import DateTimeLocalField, Form, SelectField
 
-from admin_app import booking
+from admin_app import booking, ladder, notifications
 from admin_app import sqladmin_internals as internals
+from admin_app.audit import snapshot
+from admin_app.holds import is_expired
 from admin_app.localtime import (
     INPUT_FORMAT,
     REPEATED_HOUR_RULE,
     LocalTimeError,
     format_local,
     format_local_range,
+    iso_local,
+    night_of,
     to_local,
     to_utc_keeping,
 )
-from admin_app.request_scope import current_scope
+from admin_app.request_scope import current_scope, request_actor
 from admin_app.rules import clash_message_for
 from admin_app.scoping import Scope
 from admin_app.views._errors import ConsoleFormError
@@ -44,6 +49,9 @@ from admin_app.views.booking_actions import (
     BookingDecisionsView,
     EventDecisions,
 )
+from admin_app.views.bulk_decisions import BulkApplicationDecisions, BulkDecisionsView
+from admin_app.views.event_applications import EventApplicationsSection
+from admin_app.views.hold_release import HoldReleaseView, ReleaseOffer
 from models import APPLICATION_STATUSES, EVENT_STATUSES, Band, Event, EventApplication, Venue
 from models.events import EVENT_NO_OVERLAP_CONSTRAINT
 
@@ -73,8 +81,19 @@ APPLICATION_DECISION_FIELDS = ("status", "decided_at", "decided_by", "decided_by
 
 
 def status_text(event: Event, _name: str = "status") -> str:
-    """``"hold 1"`` for a first hold; the plain status otherwise."""
-    return f"hold {event.hold_rank}" if event.status == "hold" else event.status
+    """``"hold 1"`` for a first hold (``"hold 2, expired"`` past its expiry); the plain
+    status otherwise."""
+    if event.status != "hold":
+        return event.status
+    return f"hold {event.hold_rank}" + (", expired" if is_expired(event) else "")
+
+
+def hold_expiry_text(event: Event, _name: str = "hold_expires_at") -> str:
+    """When a hold lapses, on the venue's clock (empty when it does not)."""
+    if event.hold_expires_at is None:
+        return ""
+    text = format_local(event.hold_expires_at, event.venue.timezone)
+    return text + (" (expired)" if is_expired(event) else "")
 
 
 def local_start(event: Event, _name: str = "starts_at") -> str:
@@ -146,7 +165,9 @@ def _event_date_filters(wrap: Any = None) -> list[LocalDateBoundFilter]:
 VENUE_FILTER_CHOICES = select(Venue.id, Venue.name).order_by(Venue.name).limit(50)
 
 
-class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
+class EventAdmin(
+    ReleaseOffer, EventDecisions, EventApplicationsSection, ConsoleModelView, model=Event
+):
     """Shows at venues, entered and listed on the venue's clock."""
 
     name, name_plural, category, icon = "Event", "Events", CATEGORY, "fa-solid fa-music"
@@ -157,6 +178,11 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
         "hold_rank": "Hold rank",
         "accepted_bands": "Accepted bands",
         "local_times": "When (venue time)",
+        "id": "Id",
+        "starts_at_iso": "Starts (ISO 8601, venue time)",
+        "ends_at_iso": "Ends (ISO 8601, venue time)",
+        "timezone": "Time zone",
+        "hold_expires_at": "Hold expires (venue time)",
     }
     column_formatters = {
         "venue": lambda event, _name: event.venue.name,
@@ -183,18 +209,39 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
         ),
         *_event_date_filters(),
     ]
-    column_details_list = ["title", "venue", "local_times", "status", "description", "applications"]
+    # The applications are listed below the table, with their buttons (event_applications).
+    # The export: what the list shows, plus the id, the end, and the times as sortable
+    # ISO 8601 text on the venue's clock beside the readable one, with the zone named.
+    column_export_list = [
+        "id", "title", "venue", "starts_at", "starts_at_iso", "ends_at_iso", "timezone",
+        "status", "accepted_bands",
+    ]  # fmt: skip
+    column_details_list = [
+        "title",
+        "venue",
+        "local_times",
+        "status",
+        "hold_expires_at",
+        "description",
+    ]
     column_formatters_detail = {
         "venue": lambda event, _name: event.venue.name,
         "local_times": lambda e, _name: format_local_range(
             e.starts_at, e.ends_at, e.venue.timezone
         ),
         "status": status_text,
-        "applications": lambda event, _name: [
-            f"{a.band.name} ({a.status})" for a in event.applications
-        ],
+        "hold_expires_at": hold_expiry_text,
     }
-    form_columns = ["venue", "title", "description", "starts_at", "ends_at", "status", "hold_rank"]
+    form_columns = [
+        "venue",
+        "title",
+        "description",
+        "starts_at",
+        "ends_at",
+        "status",
+        "hold_rank",
+        "hold_expires_at",
+    ]
     # The same fields in both; distinct lists, so scaffold_form can tell the forms apart.
     form_create_rules = [str(name) for name in form_columns]
     form_edit_rules = [str(name) for name in form_columns]
@@ -202,6 +249,7 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
     form_overrides = {
         "starts_at": DateTimeLocalField,
         "ends_at": DateTimeLocalField,
+        "hold_expires_at": DateTimeLocalField,
         "status": SelectField,
     }
     form_args = {
@@ -218,7 +266,15 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
         # Every status, so an edit form shows a confirmed or cancelled event's own one;
         # before_save refuses a move to or from those (the buttons decide them).
         "status": {"choices": [(s, s) for s in EVENT_STATUSES], "description": EVENT_STATUS_HELP},
-        "hold_rank": {"description": "Required for a hold: 1 for the first hold, 2 for the next…"},
+        "hold_rank": {
+            "description": "For a hold: leave empty for the next free rank that night, or pick "
+            "one no other hold of that night has (1 for the first hold, 2 for the next…)."
+        },
+        "hold_expires_at": {
+            "label": "Hold expires (venue time)",
+            "format": [INPUT_FORMAT, INPUT_FORMAT + ":%S"],
+            "description": f"For a hold only: when it lapses if not confirmed. {LOCAL_TIME_NOTE}",
+        },
     }
     constraint_messages = {EVENT_NO_OVERLAP_CONSTRAINT: ("starts_at", clash_message_for)}
 
@@ -235,14 +291,43 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
             form.status = status
         return form
 
+    async def export_cell(self, row: Any, name: str, request: Request | None) -> Any:
+        """The export's extra columns: sortable times and the zone they are in."""
+        extra = _export_times(row.starts_at, row.ends_at, row.venue.timezone)
+        return extra[name] if name in extra else await super().export_cell(row, name, request)
+
+    def after_flush(
+        self, session: Session, obj: Any, before: dict[str, Any], is_created: bool
+    ) -> None:
+        """A confirmed show given new times: its bands and the venue's staff are told."""
+        moved = any(before.get(key) != snapshot(obj)[key] for key in ("starts_at", "ends_at"))
+        if is_created or obj.status != "confirmed" or not moved:
+            return
+        previously = format_local_range(
+            datetime.fromisoformat(before["starts_at"]),
+            datetime.fromisoformat(before["ends_at"]),
+            obj.venue.timezone,
+        )
+        notifications.event_moved(session, obj, previously)
+
     def list_options(self, request: Request) -> Sequence[LoaderOption]:
         """Only the accepted applications, with their bands, for the "accepted bands" column."""
         accepted = Event.applications.and_(EventApplication.status == "accepted")
         return (selectinload(accepted).joinedload(EventApplication.band),)
 
     def details_options(self, request: Request) -> Sequence[LoaderOption]:
-        """Every application with its band."""
-        return (selectinload(Event.applications).joinedload(EventApplication.band),)
+        """Every application with its band and who decided it (SQLAdmin loads the venue).
+
+        Each application's event too (this event, joined again): the page decides which
+        buttons to show from it after the session is gone, and a selectinload of
+        ``Event.applications`` leaves their ``event`` unloaded.
+        """
+        applications = selectinload(Event.applications)
+        return (
+            applications.joinedload(EventApplication.event),
+            applications.joinedload(EventApplication.band),
+            applications.joinedload(EventApplication.decided_by),
+        )
 
     def form_edit_query(self, request: Request) -> Any:
         """The event with its venue: the form shows times on the venue's clock."""
@@ -253,6 +338,8 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
         data: dict[str, Any] = await super().get_form_data_for_edit(obj)
         for key in ("starts_at", "ends_at"):
             data[key] = to_local(getattr(obj, key), obj.venue.timezone)
+        if obj.hold_expires_at is not None:
+            data["hold_expires_at"] = to_local(obj.hold_expires_at, obj.venue.timezone)
         return data
 
     def before_save(self, session: Session, obj: Any, request: Request, is_created: bool) -> None:
@@ -270,7 +357,7 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
         venue = session.get(Venue, obj.venue_id)
         if venue is None:
             raise ConsoleFormError("The selected venue no longer exists.", "venue")
-        for key in ("starts_at", "ends_at"):
+        for key in ("starts_at", "ends_at", "hold_expires_at"):
             value = getattr(obj, key)
             if value is not None and value.tzinfo is None:
                 # A time left as the form showed it keeps its stored instant, even the
@@ -282,10 +369,18 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
                     raise ConsoleFormError(str(exc), key) from None
         if obj.ends_at <= obj.starts_at:
             raise ConsoleFormError("The event must end after it starts.", "ends_at")
-        if obj.status == "hold" and not (obj.hold_rank or 0) >= 1:
-            raise ConsoleFormError("A hold needs a hold rank of 1 or more.", "hold_rank")
-        if obj.status != "hold":
-            obj.hold_rank = None  # a rank means something only for a hold
+        if obj.status == "hold":
+            # Under the venue lock, so two holds saved at once never share a rank.
+            booking.lock_venue(session, obj.venue_id)
+            try:
+                ladder.place_on_ladder(session, obj, venue.timezone)
+            except ladder.RankRefused as error:
+                raise ConsoleFormError(str(error), "hold_rank") from None
+        else:
+            # A rank and an expiry mean something only for a hold.
+            obj.hold_rank = obj.hold_expires_at = None
+        if not is_created:
+            _promote_the_ladder_it_left(session, obj, request)
         if obj.status == "confirmed":
             # Locks first, so a concurrent confirmation is waited for and then named here.
             booking.lock_venue_schedule(session, obj)
@@ -296,6 +391,30 @@ class EventAdmin(EventDecisions, ConsoleModelView, model=Event):
                 booking.check_confirmed(session, obj, _actor(request), refusal=refusal)
             except booking.BookingError as error:
                 raise ConsoleFormError(str(error), "starts_at") from None
+
+
+def _promote_the_ladder_it_left(session: Session, obj: Event, request: Request) -> None:
+    """A hold saved as a draft, or moved to another night or venue, leaves its night's
+    ladder: the holds below it move up, as when a hold is cancelled."""
+    rank, venue_id = _stored(obj, "hold_rank"), _stored(obj, "venue_id")
+    if _stored(obj, "status") != "hold" or rank is None:
+        return
+    old_venue = session.get(Venue, venue_id)
+    if old_venue is None:
+        return
+    night = night_of(_stored(obj, "starts_at"), old_venue.timezone)
+    stays = (
+        obj.status == "hold"
+        and obj.venue_id == venue_id
+        and night_of(obj.starts_at, old_venue.timezone) == night
+    )
+    if stays:
+        return
+    booking.lock_venue(session, venue_id)
+    actor = request_actor(request)
+    ladder.promote_below(
+        session, venue_id, old_venue.timezone, night, [rank], actor, exclude_id=obj.id
+    )
 
 
 def _actor(request: Request) -> Scope:
@@ -321,7 +440,19 @@ def decided_at_text(application: EventApplication, _name: str = "decided_at") ->
     return format_local(application.decided_at, application.event.venue.timezone)
 
 
-class EventApplicationAdmin(ApplicationDecisions, ConsoleModelView, model=EventApplication):
+def _export_times(
+    starts_at: datetime | None, ends_at: datetime | None, zone_name: str
+) -> dict[str, str]:
+    return {
+        "starts_at_iso": iso_local(starts_at, zone_name),
+        "ends_at_iso": iso_local(ends_at, zone_name),
+        "timezone": zone_name,
+    }
+
+
+class EventApplicationAdmin(
+    ApplicationDecisions, BulkApplicationDecisions, ConsoleModelView, model=EventApplication
+):
     """Bands asking to play events."""
 
     name, name_plural, category, icon = (
@@ -344,7 +475,17 @@ class EventApplicationAdmin(ApplicationDecisions, ConsoleModelView, model=EventA
         "event_date": "Event date (venue time)",
         "decided_by": "Decided by",
         "decided_at": "Decided at (venue time)",
+        "id": "Id",
+        "starts_at_iso": "Event starts (ISO 8601, venue time)",
+        "ends_at_iso": "Event ends (ISO 8601, venue time)",
+        "decided_at_iso": "Decided at (ISO 8601, venue time)",
+        "timezone": "Time zone",
     }
+    # The export: the list's columns plus the id and sortable ISO 8601 times (venue clock).
+    column_export_list = [
+        "id", "band", "event", "venue_name", "event_date", "starts_at_iso", "ends_at_iso",
+        "timezone", "status", "decided_by", "decided_at", "decided_at_iso",
+    ]  # fmt: skip
     column_formatters = {
         "band": lambda application, _name: application.band.name,
         "event": lambda application, _name: application.event.title,
@@ -411,6 +552,13 @@ class EventApplicationAdmin(ApplicationDecisions, ConsoleModelView, model=EventA
         """The details page shows the same as a list row."""
         return self.list_options(request)
 
+    async def export_cell(self, row: Any, name: str, request: Request | None) -> Any:
+        """The export's extra columns: sortable times and the zone they are in."""
+        zone_name = row.event.venue.timezone
+        extra = _export_times(row.event.starts_at, row.event.ends_at, zone_name)
+        extra["decided_at_iso"] = iso_local(row.decided_at, zone_name)
+        return extra[name] if name in extra else await super().export_cell(row, name, request)
+
     async def on_model_change(
         self, data: dict[str, Any], model: Any, is_created: bool, request: Request
     ) -> None:
@@ -447,4 +595,6 @@ VIEWS: list[type[ModelView] | type[BaseView]] = [
     EventAdmin,
     EventApplicationAdmin,
     BookingDecisionsView,
+    HoldReleaseView,
+    BulkDecisionsView,
 ]
