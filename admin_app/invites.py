@@ -4,9 +4,11 @@
 password (nobody has an account for that email yet, or a band member who never signed
 in) also gets a single-use set-password link, valid for :data:`INVITE_LIFETIME`: a random
 token (:func:`secrets.token_urlsafe`, 256 bits) whose SHA-256 digest is all that is
-stored, so the table read by someone else opens no account, and the page that issues the
-link is the only place it is ever shown. A new account is created inactive and without a
-password; it cannot sign in until the link is used.
+stored, so the table read by someone else opens no account. The link is shown once, on
+the page that issues it, and, when mail is configured, queued in the outbox to the person
+(:func:`admin_app.notifications.staff_invited`) in the same transaction; nowhere else. A
+new account is created inactive and without a password; it cannot sign in until the link
+is used.
 
 :func:`admin_app.invite_links.accept` (the public ``/invite/<token>`` page) sets the
 password the account page's rules allow, activates the account, closes the invite and
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -36,7 +39,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from admin_app import notify
+from admin_app import notifications
 from admin_app.accounts import AccountError, validate_email
 from admin_app.audit import Actor, record_change, snapshot
 from admin_app.db import lock_writes_on_sqlite
@@ -73,7 +76,7 @@ class Invited:
     token: str | None = None
     expires_at: datetime | None = None
     replaced: int = 0  # earlier open invites of this person to this venue, now revoked
-    emailed: bool = False
+    emailed: bool = False  # the link was also queued in the outbox for the person
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,8 @@ def invite(
     email: str,
     role: str = "staff",
     full_name: str = "",
-    link_for: notify.LinkFor,
+    link_for: Callable[[str], str],
+    email_link: bool = False,
     remote_addr: str | None = None,
     now: datetime | None = None,
 ) -> Invited:
@@ -130,7 +134,9 @@ def invite(
     :class:`InviteError` for bad input, a deactivated account, or someone who already
     works there with a password of their own. Inviting again someone whose link is still
     unused issues a fresh link and revokes the old one (their role follows the new
-    invite). ``link_for(token)`` makes the link's URL for the email hook.
+    invite). ``link_for(token)`` makes the link's URL. With ``email_link`` (mail is
+    configured: ``SMTP_URL``) the link is also queued in the outbox to the person, in
+    this transaction; without, nothing is queued, so the link never reaches a log.
     """
     now = now_or(now)
     if not may_invite(scope, venue_id):
@@ -200,7 +206,15 @@ def invite(
     session.add(row)
     session.flush()
     record_change(session, actor, "invite", row, {})
-    emailed = notify.queue_invite_email(session, row, link_for(token))
+    if email_link:
+        notifications.staff_invited(
+            session,
+            email=address,
+            venue_name=venue.name,
+            role=role,
+            link=link_for(token),
+            invite_id=row.id,
+        )
     return Invited(
         address,
         venue.name,
@@ -210,7 +224,7 @@ def invite(
         token=token,
         expires_at=row.expires_at,
         replaced=replaced,
-        emailed=emailed,
+        emailed=email_link,
     )
 
 

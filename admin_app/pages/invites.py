@@ -30,6 +30,7 @@ from admin_app.localtime import format_local
 from admin_app.request_scope import current_scope
 from admin_app.request_session import SessionSource, source_of
 from admin_app.scoping import Scope, ScopeError, may_invite
+from admin_app.settings import Settings
 from models import STAFF_ROLES, Venue
 
 T = TypeVar("T")
@@ -73,6 +74,16 @@ def _page_data(session: Session, scope: Scope, picked: int | None) -> dict[str, 
     }
 
 
+def _link_base(request: Request, public_base_url: str | None) -> str:
+    """A link without its token: on ``PUBLIC_BASE_URL`` when set (the address people use,
+    as in every email), else on the host this request came to."""
+    placeholder = "-"
+    path = request.url_for("invite", token=placeholder).path.removesuffix(placeholder)
+    if public_base_url:
+        return public_base_url + path
+    return str(request.url_for("invite", token=placeholder)).removesuffix(placeholder)
+
+
 def _as_id(value: object) -> int | None:
     text = str(value or "").strip()
     return int(text) if text.isdigit() and len(text) < 19 else None
@@ -107,9 +118,8 @@ class InvitesView(BaseView):
         typed = {key: str(form.get(key) or "") for key in FORM_FIELDS}
         scope = self._scope(request)
         venue_id = _as_id(typed["venue"])
-        # The link without its token: the route's URL for a placeholder, cut off.
-        placeholder = "-"
-        base = str(request.url_for("invite", token=placeholder)).removesuffix(placeholder)
+        settings = self._settings()
+        base = _link_base(request, settings.public_base_url)
 
         def work(session: Session) -> invites.Invited:
             if venue_id is None:
@@ -122,6 +132,7 @@ class InvitesView(BaseView):
                 role=typed["role"] or "staff",
                 full_name=typed["full_name"],
                 link_for=lambda token: base + token,
+                email_link=settings.smtp_url is not None,
                 remote_addr=self._remote(request),
             )
 
@@ -188,6 +199,12 @@ class InvitesView(BaseView):
     @staticmethod
     def _remote(request: Request) -> str | None:
         return request.client.host if request.client else None
+
+    def _settings(self) -> Settings:
+        # The host app's (SQLAdmin keeps it as ``app``): whether mail is configured, and
+        # the public address links are made on.
+        settings: Settings = internals.admin_of(self).app.state.settings
+        return settings
 
     def _sessions(self) -> SessionSource:
         # The app's one factory, as every view has it: the request's session.
