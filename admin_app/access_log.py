@@ -1,10 +1,12 @@
-"""Feed tokens never reach the server's log.
+"""Feed tokens and invite tokens never reach the server's log.
 
-A calendar feed's URL (``/feeds/venue/<token>.ics``) holds its only credential, and
-uvicorn's access log writes every path in full, as does the outage warning of
-:mod:`admin_app.errors`. :func:`redact_path` replaces the token with ``redacted-`` and the
-first 8 hex digits of its SHA-256 (the start of the stored ``feed_token_hash``): enough to
-tell one feed's requests from another's, useless for fetching the feed.
+A calendar feed's URL (``/feeds/venue/<token>.ics``) holds its only credential, as does
+a staff invite's set-password link (``/invite/<token>``), and uvicorn's access log writes
+every path in full, as does the outage warning of :mod:`admin_app.errors`.
+:func:`redact_path` replaces the token with ``redacted-`` and the first 8 hex digits of
+its SHA-256 (the start of the stored ``feed_token_hash`` or ``token_digest``): enough to
+tell one feed's or link's requests from another's, useless for fetching the feed or
+opening the account.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ import re
 
 ACCESS_LOGGER = "uvicorn.access"
 # Anywhere in the path and in any case: a miswritten feed URL (404) holds the secret too.
-_FEED_PATH = re.compile(r"(/feeds/(?:venue|band)/)([^/?]+?)(\.ics)?(?=$|[?/])", re.IGNORECASE)
+_FEED_PATH = re.compile(
+    r"(/feeds/(?:venue|band)/|/invite/)([^/?]+?)(\.ics)?(?=$|[?/])", re.IGNORECASE
+)
 
 
 def redact_path(path: str) -> str:
-    """``path`` with a feed token replaced by its short fingerprint."""
+    """``path`` with a feed or invite token replaced by its short fingerprint."""
 
     def fingerprint(match: re.Match[str]) -> str:
         digest = hashlib.sha256(match.group(2).encode()).hexdigest()[:8]

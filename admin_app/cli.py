@@ -72,6 +72,8 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     print(f"  superuser:           {logins.superuser[0]} / {logins.superuser[1]}")
     print(f"  venue manager:       {logins.manager[0]} / {logins.manager[1]}")
     print(f"  venue staff:         {logins.staff[0]} / {logins.staff[1]}")
+    if logins.invite_link:
+        print(f"An open staff invite (shown only now): {logins.invite_link}")
     return EXIT_OK
 
 

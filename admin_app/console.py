@@ -8,8 +8,9 @@ from typing import Any, cast
 from sqladmin import Admin, BaseView, ModelView
 from starlette.applications import Starlette
 
+from admin_app import invite_http
 from admin_app.auth import ConsoleAuth
-from admin_app.pages import account, calendar
+from admin_app.pages import account, calendar, invites
 from admin_app.request_scope import ScopeLoader
 from admin_app.request_session import RequestSessions
 from admin_app.security import protect
@@ -26,6 +27,7 @@ def all_views() -> list[type[ModelView] | type[BaseView]]:
         *people.VIEWS,
         *bands.VIEWS,
         *venues.VIEWS,
+        *invites.VIEWS,
         *events.VIEWS,
         *calendar.VIEWS,
         *audit.VIEWS,
@@ -60,5 +62,7 @@ def mount_console(app: Starlette, settings: Settings, sessions: RequestSessions)
         authorization_backend=ScopeLoader(),
     )
     register_views(admin)
+    # The invite links' set-password page: public, but signs in with the console's cookie.
+    invite_http.mount(app, sessions, admin.templates, admin.console_auth.middlewares)
     protect(app, console_prefix=ADMIN_BASE_URL, hsts=settings.is_production)
     return admin

@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from admin_app import invites
 from admin_app.passwords import hash_new_password
+from admin_app.scoping import load_scope
 from models import (
     Band,
     BandAvailability,
@@ -35,6 +37,8 @@ DEMO_SUPERUSER = ("admin@example.com", "backstage-ops-2026")
 DEMO_MANAGER = ("manager@example.com", "lantern-hall-keys")
 DEMO_STAFF = ("staff@example.com", "door-list-stamps")
 DAYS_AHEAD = 90
+DEMO_INVITEE = ("new.hire@example.com", "Nico New")
+DEMO_BASE_URL = "http://127.0.0.1:8000"
 
 M = TypeVar("M", bound=Base)
 
@@ -46,6 +50,8 @@ class DemoLogins:
     superuser: tuple[str, str] = DEMO_SUPERUSER
     manager: tuple[str, str] = DEMO_MANAGER
     staff: tuple[str, str] = DEMO_STAFF
+    # The open invite's set-password link, when this run issued it (shown this once).
+    invite_link: str | None = None
 
 
 def _get_or_create(session: Session, model: type[M], key: dict[str, Any], **values: Any) -> M:
@@ -273,7 +279,7 @@ def seed_demo(session: Session, today: date | None = None) -> DemoLogins:
     _demo_outbox(session, night_owls_live, now)
     _seed_hold_ladder(session, lantern, bands, today)
     _seed_decisions(session, today, lantern, bands)
-    return DemoLogins()
+    return DemoLogins(invite_link=seed_open_invite(session, lantern, manager))
 
 
 def _seed_today(
@@ -450,3 +456,21 @@ def _seed_decisions(session: Session, today: date, lantern: Venue, bands: list[B
             status="pending",
             message=pitch,
         )
+
+
+def seed_open_invite(session: Session, venue: Venue, manager: User) -> str | None:
+    """One open staff invite at ``venue``, made by ``manager`` through the console's own
+    rule (audited like theirs); its link when made now, None when the invitee exists."""
+    if session.scalar(select(User.id).where(User.email == DEMO_INVITEE[0])) is not None:
+        return None
+    scope = load_scope(session, manager.id)
+    assert scope is not None  # the demo manager is active and manages the venue
+    done = invites.invite(
+        session,
+        scope,
+        venue_id=venue.id,
+        email=DEMO_INVITEE[0],
+        full_name=DEMO_INVITEE[1],
+        link_for=lambda token: f"{DEMO_BASE_URL}/invite/{token}",
+    )
+    return f"{DEMO_BASE_URL}/invite/{done.token}"

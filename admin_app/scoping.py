@@ -7,7 +7,9 @@ or delete venues; they read bands, members and band availability; users, the aud
 and sign-in throttling are out of their sight. Managers also add and remove the staff of
 the venues they manage: a colleague from the picker, or anyone with an active account
 named by their exact email address (:func:`staff_user_by_email`), so that the user
-directory itself is never browsable. Anything not listed here is denied.
+directory itself is never browsable; or anyone at all, by inviting them by email
+(:func:`may_invite`; :mod:`admin_app.invites` creates the account). Anything not listed
+here is denied.
 
 Pure SQLAlchemy, no HTTP: SQLAdmin views, shell pages, feeds, the booking rules and the
 tests all call these functions, so a rule is never written twice.
@@ -32,6 +34,7 @@ from models import (
     Base,
     Event,
     EventApplication,
+    StaffInvite,
     User,
     Venue,
     VenueAvailability,
@@ -73,7 +76,7 @@ _AT_VENUES: dict[type[Base], Callable[[Any, list[int]], ColumnElement[bool]]] = 
 Ts = TypeVarTuple("Ts")
 
 
-NO_SUCH_USER = "No active user with that email; ask an administrator to create the account."
+NO_SUCH_USER = "No active user with that email; invite them instead (Venues → Staff invites)."
 
 
 class ScopeError(PermissionError):
@@ -306,6 +309,28 @@ def staff_user_by_email(session: Session, scope: Scope, email: str) -> int:
     if not address or user_id is None:
         raise ScopeError(NO_SUCH_USER)
     return int(user_id)
+
+
+def may_invite(scope: Scope, venue_id: int | None = None) -> bool:
+    """May ``scope`` invite people to ``venue_id`` (and revoke its invites)? Without a
+    venue: to some venue at all (the menu entry, the invite form).
+
+    The rule of adding staff (:func:`check_assignment` for ``VenueStaff``): managers of
+    that venue, and superusers. Staff roles are manager and staff, so a manager may invite
+    either, as they may add either; nobody grants more than a manager's role.
+    """
+    if scope.is_superuser:
+        return True
+    if venue_id is None:
+        return bool(scope.managed_venue_ids)
+    return venue_id in scope.managed_venue_ids
+
+
+def invites_clause(scope: Scope) -> ColumnElement[bool]:
+    """A WHERE clause selecting the invites ``scope`` may see and revoke."""
+    if scope.is_superuser:
+        return true()
+    return StaffInvite.venue_id.in_(sorted(scope.managed_venue_ids))
 
 
 def lookup_filter(

@@ -73,6 +73,8 @@ class Venue(IdMixin, TimestampMixin, Base):
         back_populates="venue", passive_deletes=True
     )
     events: Mapped[list[Event]] = relationship(back_populates="venue", passive_deletes=True)
+    # Read-only: invites are written through StaffInvite itself (admin_app.invites).
+    invites: Mapped[list[StaffInvite]] = relationship(viewonly=True, order_by="StaffInvite.id")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.city})"

@@ -18,7 +18,7 @@ from tests.console_views_support import audit_entries
 from tests.worlds.three_venues import MANAGER_A, ROOT, STAFF_AB, World, seed_world
 
 NEWCOMER = "new.drummer@example.com"
-NO_SUCH_USER = "No active user with that email; ask an administrator to create the account."
+NO_SUCH_USER = "No active user with that email; invite them instead (Venues → Staff invites)."
 
 
 def add_staff(client: TestClient, venue_id: int, **fields: str) -> Any:

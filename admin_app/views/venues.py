@@ -15,7 +15,7 @@ from sqlalchemy.orm.interfaces import LoaderOption
 from starlette.requests import Request
 from wtforms import Form, IntegerField, SelectField, StringField, ValidationError
 
-from admin_app import scoping
+from admin_app import invites, scoping
 from admin_app.localtime import format_local, is_known_zone, zone_names
 from admin_app.request_scope import current_scope
 from admin_app.views._errors import ConsoleFormError
@@ -26,6 +26,7 @@ from models import (
     VENUE_DAY_STATUSES,
     WEEKDAYS,
     Event,
+    StaffInvite,
     Venue,
     VenueAvailability,
     VenueOperatingHours,
@@ -69,14 +70,56 @@ def _details_url(request: Request, identity: str, pk: Any) -> str:
 
 
 def staff_links(venue: Venue, _name: str, request: Request) -> Markup:
-    """The venue's people, each linking to their user page."""
-    items = [
-        Markup('<a href="{}">{}</a> ({})').format(
+    """The venue's people, each linking to their user page and marked when their account
+    is not simply active; for its managers, each open invite with its expiry (venue time)
+    and a button to withdraw it, and a link to invite someone."""
+    scope = current_scope(request)
+    manages = scope is not None and scoping.may_invite(scope, venue.id)
+    # details_options loads only invites neither used nor withdrawn.
+    open_invites = {invite.user_id: invite for invite in venue.invites} if manages else {}
+    now = datetime.now(UTC)
+    items = []
+    for staff in sorted(venue.staff, key=lambda staff: staff.user.full_name):
+        line = Markup('<a href="{}">{}</a> ({})').format(
             _details_url(request, "user", staff.user_id), staff.user.full_name, staff.role
         )
-        for staff in sorted(venue.staff, key=lambda staff: staff.user.full_name)
-    ]
+        standing = invites.standing(staff.user)
+        if standing:
+            line += Markup(
+                ' <span class="badge bg-yellow-lt" data-testid="standing">{}</span>'
+            ).format(standing)
+        invite = open_invites.get(staff.user_id)
+        if invite is not None:
+            line += _invite_note(invite, venue, request, now)
+        items.append(line)
+    if manages:
+        url = request.url_for("admin:view-invites").include_query_params(venue=venue.id)
+        items.append(
+            Markup(
+                '<a class="btn btn-sm mt-2" href="{}" data-testid="invite-someone">{}</a>'
+            ).format(url, "Invite someone to this venue")
+        )
     return Markup("<br>").join(items)
+
+
+def _invite_note(invite: StaffInvite, venue: Venue, request: Request, now: datetime) -> Markup:
+    """ " — link expires …" (or "expired") and a withdraw button, for a venue's manager."""
+    when = format_local(invite.expires_at, venue.timezone)
+    text = f"link expired {when}" if invite.expires_at <= now else f"link expires {when}"
+    action = request.url_for("admin:view-invite-revoke", invite_id=str(invite.id))
+    return Markup(
+        ' <span class="text-secondary small">— {}</span>'
+        ' <form method="post" action="{}" class="d-inline">'
+        '<input type="hidden" name="return_to" value="venue">'
+        '<button type="submit" class="btn btn-sm btn-outline-danger py-0">Withdraw invite</button>'
+        "</form>"
+    ).format(text, action)
+
+
+def role_and_standing(staff: VenueStaff, _name: str) -> str:
+    """The role, and how the person's account stands when it is not simply active."""
+    standing = invites.standing(staff.user)
+    return f"{staff.role} ({standing})" if standing else staff.role
 
 
 def hours_text(hours: VenueOperatingHours) -> str:
@@ -140,6 +183,11 @@ class VenueAdmin(ConsoleModelView, model=Venue):
         now = datetime.now(UTC)
         return (
             selectinload(Venue.staff).joinedload(VenueStaff.user),
+            selectinload(
+                Venue.invites.and_(
+                    StaffInvite.accepted_at.is_(None), StaffInvite.revoked_at.is_(None)
+                )
+            ),
             selectinload(Venue.operating_hours),
             selectinload(Venue.events.and_(Event.starts_at >= now)),
         )
@@ -162,6 +210,9 @@ class VenueStaffAdmin(ConsoleModelView, model=VenueStaff):
         StaticValuesFilter(VenueStaff.role, [(role, role) for role in STAFF_ROLES], title="Role"),
     ]
     column_labels = {"user": "Person"}
+    # "staff (invited, not yet active)": invited people and deactivated ones stand out.
+    column_formatters = {"role": role_and_standing}
+    column_formatters_detail = column_formatters
     form_columns = ["venue", "user", "role"]
     form_ajax_refs = {"venue": VENUE_PICKER, "user": USER_PICKER}
     form_overrides = {"role": SelectField}
