@@ -11,7 +11,7 @@ hold past its expiry.
 
 Pure functions over a session, no HTTP: :mod:`admin_app.booking` (confirming, accepting),
 :mod:`admin_app.calendars.marks` (closing a day) and the Today page
-(:mod:`admin_app.today`) all ask here, so a rule is written once.
+(:mod:`admin_app.pages.today`) all ask here, so a rule is written once.
 """
 
 from __future__ import annotations
