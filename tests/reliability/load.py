@@ -500,11 +500,17 @@ class _Session:
             return
         form = form_with(page, "version")
         decide_path = f"/admin/{identity}/decide/{pk}"
-        if form is None or not form.action.endswith(decide_path):
+        # Decisions only: the load never reopens one, so each application is decided at
+        # most once and the checks below can hold every acknowledgement to account.
+        offered = [
+            value
+            for name, value in (form.buttons if form is not None else [])
+            if name == "decision" and value in DECISION_OUTCOMES
+        ]
+        if form is None or not form.action.endswith(decide_path) or not offered:
             # Nothing to decide any more: a decision from an old page must be refused.
             version, decision = "1", self.rng.choice(choices)
         else:
-            offered = [value for name, value in form.buttons if name == "decision"]
             version, decision = form.fields["version"], self.rng.choice(offered)
         data = {"version": version, "decision": decision}
         status, body, sent, answered = self.request(kind, "POST", decide_path, data)
@@ -845,8 +851,9 @@ def check_decisions(
     applications: dict[int, str],
     statuses: dict[int, str],
 ) -> list[str]:
-    """Decisions are final and audited: one acknowledged decision per application at most,
-    the stored status is it, and event confirmations/cancellations are all audited."""
+    """Decisions are audited: one acknowledged decision per application at most (the load
+    never reopens one), the stored status is it, and event confirmations/cancellations are
+    all audited."""
     problems: list[str] = []
     actions = DECISION_OUTCOMES
     audited: dict[tuple[str, int], list[str]] = defaultdict(list)
@@ -861,7 +868,7 @@ def check_decisions(
         acked = decided.get(pk, [])
         logged = audited.get(("EventApplication", pk), [])
         if len(acked) > 1:
-            problems.append(f"application {pk}: decided twice {acked} (decisions are final)")
+            problems.append(f"application {pk}: decided twice {acked} (the load never reopens)")
         expected = acked[-1] if acked else "pending"
         if applications.get(pk) != expected:
             problems.append(
