@@ -40,6 +40,7 @@ MAX_SELECTED = 200
 # Refusals named in the summary; the summary travels in the session cookie.
 SUMMARY_REFUSALS = 10
 NOT_FOUND = "not found"
+ON_ITS_OWN_PAGE = "To go ahead anyway, accept it on its own page."
 
 # booking.accept_application and friends: (session, id, actor, expected_version, *, remote_addr)
 Decide = Callable[..., Any]
@@ -154,6 +155,10 @@ def decide_each(
                 decide(session, row.id, actor, row.version, remote_addr=remote_addr)
         except booking.NotFound:
             outcome.refused.append((f"#{row.id}", NOT_FOUND))
+        except booking.NeedsOverride as warning:
+            # A bulk never overrides: the "... anyway" is taken on the row's own page.
+            reasons = " ".join(warning.reasons)
+            outcome.refused.append((label or f"#{row.id}", f"{reasons} {ON_ITS_OWN_PAGE}"))
         except booking.BookingError as error:
             outcome.refused.append((label or f"#{row.id}", str(error)))
         else:

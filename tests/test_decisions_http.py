@@ -388,6 +388,30 @@ def test_bulk_refuses_a_stale_row_and_a_double_booking(
     assert state(engine, stale)["status"] == "pending"
 
 
+def test_bulk_never_accepts_over_a_warning_and_says_where_to_do_it(
+    client: TestClient, engine: Engine, world: World
+) -> None:
+    """The band is already accepted for another show then: a single decision asks for
+    "Accept anyway"; a bulk has no such button, so it refuses and says where to go."""
+    pk = world.applications["A"]
+    with rows.committed(engine) as session:
+        alpha = session.get(Event, world.events["A"])
+        assert alpha is not None
+        band_id = session.get(EventApplication, pk).band_id  # type: ignore[union-attr]
+        other = rows.event(
+            session, alpha.venue_id, alpha.starts_at, alpha.ends_at, title="Other", status="draft"
+        )
+        rows.application(session, other, band_id, "accepted")
+    signed_in(client, STAFF_A)
+
+    text = summary_after(client, bulk(client, "accept", selected(pk)))
+
+    assert text.startswith("Accepted 0. Refused 1: The Testers → Alpha Gig: ")
+    assert "To go ahead anyway, accept it on its own page." in text
+    assert "Accept anyway" not in text  # no such button here
+    assert state(engine, pk)["status"] == "pending"
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
