@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -76,7 +76,7 @@ def enqueue(
     return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
 
-def _due(now: datetime) -> object:
+def _due(now: datetime) -> ColumnElement[bool]:
     return or_(
         and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
         # A claim that lapsed: its worker died (or hung past the lease) mid-send.
@@ -95,7 +95,7 @@ def claim_next(
     lock_writes_on_sqlite(session)
     message = session.scalars(
         select(OutboxMessage)
-        .where(_due(now))  # type: ignore[arg-type]
+        .where(_due(now))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -183,7 +183,5 @@ def retry_now(session: Session, message_id: int) -> OutboxMessage | None:
 def oldest_due_age(session: Session, now: datetime | None = None) -> float:
     """Seconds the longest-waiting due message has waited (0 when none is due)."""
     now = now or datetime.now(UTC)
-    oldest = session.scalar(
-        select(func.min(OutboxMessage.next_attempt_at)).where(_due(now))  # type: ignore[arg-type]
-    )
+    oldest = session.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(_due(now)))
     return max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0

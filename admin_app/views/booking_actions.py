@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from sqladmin import BaseView, expose
+from sqladmin import expose
 from sqladmin.flash import Flash
 from starlette import status
 from starlette.concurrency import run_in_threadpool
@@ -42,6 +42,7 @@ from admin_app.request_scope import current_scope
 from admin_app.request_session import source_of
 from admin_app.scoping import Scope, can
 from admin_app.signin import safe_next
+from admin_app.views._routes import RoutesOnlyView
 from models import Event, EventApplication
 
 DETAILS_TEMPLATE = "sqladmin/console/details_with_actions.html"
@@ -155,18 +156,10 @@ class EventDecisions(ApplicationDecisions):
         return event_decisions(current_scope(request), obj)
 
 
-class BookingDecisionsView(BaseView):
+class BookingDecisionsView(RoutesOnlyView):
     """The decision routes; never in the menu (the buttons live on the details pages)."""
 
     name = "Booking decisions"
-
-    def is_visible(self, request: Request) -> bool:
-        """Routes only: nothing to show in the menu."""
-        return False
-
-    def is_accessible(self, request: Request) -> bool:
-        """Anyone signed in with a scope; booking decides about each row."""
-        return current_scope(request) is not None
 
     @expose("/event-application/decide/{pk}", methods=["POST"], identity="decide-application")
     async def decide_application(self, request: Request) -> Response:

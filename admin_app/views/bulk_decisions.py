@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqladmin import BaseView, expose
+from sqladmin import expose
 from starlette import status
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -29,6 +29,7 @@ from admin_app import sqladmin_internals as internals
 from admin_app.request_scope import current_scope
 from admin_app.request_session import source_of
 from admin_app.scoping import can_any
+from admin_app.views._routes import RoutesOnlyView
 from admin_app.views.booking_actions import (
     ACCEPT,
     REJECT,
@@ -71,18 +72,10 @@ class BulkApplicationDecisions:
         return summary if isinstance(summary, dict) else None
 
 
-class BulkDecisionsView(BaseView):
+class BulkDecisionsView(RoutesOnlyView):
     """The bulk decision route; never in the menu (its buttons live on the list)."""
 
     name = "Bulk decisions"
-
-    def is_visible(self, request: Request) -> bool:
-        """Routes only: nothing to show in the menu."""
-        return False
-
-    def is_accessible(self, request: Request) -> bool:
-        """Anyone signed in with a scope; booking decides about each row."""
-        return current_scope(request) is not None
 
     @expose(
         "/event-application/decide-selected",

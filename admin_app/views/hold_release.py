@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqladmin import BaseView, expose
+from sqladmin import expose
 from sqladmin.flash import Flash
 from starlette import status
 from starlette.concurrency import run_in_threadpool
@@ -24,6 +24,7 @@ from admin_app import sqladmin_internals as internals
 from admin_app.request_scope import current_scope
 from admin_app.request_session import source_of
 from admin_app.scoping import Scope
+from admin_app.views._routes import RoutesOnlyView
 
 NOTHING_CHOSEN = "No hold was listed to release: reload the page and try again."
 
@@ -46,18 +47,10 @@ class ReleaseOffer:
             return holds.release_offer(session, scope, event_id)
 
 
-class HoldReleaseView(BaseView):
+class HoldReleaseView(RoutesOnlyView):
     """The release route; never in the menu (its button is on the event's page)."""
 
     name = "Hold release"
-
-    def is_visible(self, request: Request) -> bool:
-        """Routes only: nothing to show in the menu."""
-        return False
-
-    def is_accessible(self, request: Request) -> bool:
-        """Anyone signed in with a scope; the release checks the event's venue."""
-        return current_scope(request) is not None
 
     @expose("/event/release-holds/{pk}", methods=["POST"], identity="release-holds")
     async def release(self, request: Request) -> Response:

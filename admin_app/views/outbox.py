@@ -19,6 +19,7 @@ from admin_app import sqladmin_internals as internals
 from admin_app.audit import record
 from admin_app.request_scope import request_actor
 from admin_app.request_session import source_of
+from admin_app.views._routes import RoutesOnlyView
 from admin_app.views.base import ConsoleModelView
 from models import OUTBOX_STATUSES, OutboxMessage
 
@@ -99,14 +100,10 @@ class OutboxView(ConsoleModelView, model=OutboxMessage):
         return _is_superuser(request)
 
 
-class OutboxActionsView(BaseView):
+class OutboxActionsView(RoutesOnlyView):
     """The "retry now" route; never in the menu (the button is on the details page)."""
 
     name = "Outbox actions"
-
-    def is_visible(self, request: Request) -> bool:
-        """Routes only."""
-        return False
 
     def is_accessible(self, request: Request) -> bool:
         """Superusers only, like the outbox itself."""
