@@ -105,7 +105,7 @@ def test_an_objects_history_is_grouped_by_change_newest_first(
     page = client.get(f"/admin/history/Event/{pk}")
     assert page.status_code == 200
     text = _text(page.text)
-    assert f"History of Event {pk}" in text
+    assert f"History of Late show Event {pk}" in text
     # One card per change, newest first, each with its own table.
     assert page.text.count('data-testid="history-entry"') == 2
     assert page.text.count('data-testid="audit-changes"') == 2

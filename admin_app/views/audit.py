@@ -296,10 +296,12 @@ class ObjectHistoryView(BaseView):
             return list(session.scalars(stmt))
 
         entries = await _shown(self, of_object)
+        # Headed by the object's latest name; its kind and key below (it may be gone).
         newest_repr = next((entry.object_repr for entry in entries if entry.object_repr), "")
+        kind = f"{audit_display.type_words(object_type)} {object_id}"
         context = {
-            "title": f"History of {audit_display.type_words(object_type)} {object_id}",
-            "subtitle": newest_repr,
+            "title": f"History of {newest_repr or kind}",
+            "subtitle": kind,
             "entries": entries,
             "limit": HISTORY_LIMIT,
             "log_href": log_url(request, object_type, object_id),

@@ -52,6 +52,7 @@ TYPE_WORDS = {"User": "Person", "EventApplication": "Application", "VenueStaff":
 # Fields an entry carries that are no column: notes the booking rules add.
 NOTE_LABELS = {"reason": "Reason", "override": "Done anyway, over"}
 EMPTY = "—"
+HIDDEN_FIELDS = frozenset({"id"})
 UTC_ZONE = "UTC"
 
 
@@ -228,6 +229,8 @@ def _shown(
             formatter.value(key, after),
         )
         for key, before, after in _pairs(entry.changes or {})
+        # The key is in the entry's heading already; a new row's would only repeat it.
+        if key not in HIDDEN_FIELDS
     ]
     return ShownEntry(
         id=entry.id,
