@@ -201,3 +201,37 @@ def test_staff_cannot_read_an_objects_history(client: TestClient, engine: Engine
     page = client.get("/admin/history/Venue/1")
     assert page.status_code in (403, 404)
     assert "History of" not in page.text
+
+
+def test_a_reused_id_does_not_mix_two_rows_histories(client: TestClient, engine: Engine) -> None:
+    # SQLite may give a new row the id of a deleted one: the entries say which row was which.
+    sign_in_superuser(client, engine)
+    steps: list[tuple[str, dict[str, list[str | None]], int]] = [
+        ("create", {"title": [None, "Old gig"]}, 1),
+        ("delete", {"title": ["Old gig", None]}, 2),
+        ("create", {"title": [None, "New gig"]}, 3),
+        ("update", {"title": ["New gig", "New gig (sold out)"]}, 4),
+    ]
+    with Session(engine) as session:
+        for action, changes, day in steps:
+            entry = record(
+                session,
+                Actor(None, "ops@example.com"),
+                action,
+                object_type="Event",
+                object_id="5",
+                object_repr=changes["title"][1] or changes["title"][0],
+                changes=changes,
+            )
+            entry.occurred_at = datetime(2026, 3, day, 12, tzinfo=UTC)
+        session.commit()
+
+    page = client.get("/admin/history/Event/5")
+    assert page.status_code == 200
+    text = _text(page.text)
+    assert "History of New gig (sold out)" in text
+    assert page.text.count('data-testid="earlier-row"') == 1
+    heading = text.index("An earlier row that had this id (deleted)")
+    assert text.index("Title New gig → New gig (sold out)") < heading
+    assert text.index("Title — → New gig") < heading
+    assert heading < text.index("Title Old gig → —") < text.index("Title — → Old gig")

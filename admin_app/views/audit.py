@@ -61,11 +61,14 @@ def _labels_of(view: BaseView) -> dict[str, dict[str, str]]:
 
 
 def _shown(view: BaseView, entries_of: Callable[[Any], list[AuditEntry]]) -> Any:
-    """``entries_of(session)`` shown (a thread: it reads names and zones)."""
+    """``entries_of(session)`` shown, with their action codes (a thread: it reads names
+    and zones)."""
 
-    def read() -> list[audit_display.ShownEntry]:
+    def read() -> tuple[list[audit_display.ShownEntry], list[str]]:
         with source_of(internals.admin_of(view).session_maker)() as session:
-            return audit_display.shown_entries(session, entries_of(session), _labels_of(view))
+            entries = entries_of(session)
+            shown = audit_display.shown_entries(session, entries, _labels_of(view))
+            return shown, [entry.action for entry in entries]
 
     return run_in_threadpool(read)
 
@@ -261,7 +264,7 @@ class AuditLogView(ConsoleModelView, model=AuditEntry):
         def one(session: Any) -> list[AuditEntry]:
             return list(session.scalars(select(AuditEntry).where(AuditEntry.id == int(pk))))
 
-        shown = await _shown(self, one)
+        shown, _actions = await _shown(self, one)
         return {**context, "entry": shown[0] if shown else None}
 
 
@@ -295,7 +298,7 @@ class ObjectHistoryView(BaseView):
             )
             return list(session.scalars(stmt))
 
-        entries = await _shown(self, of_object)
+        entries, actions = await _shown(self, of_object)
         # Headed by the object's latest name; its kind and key below (it may be gone).
         newest_repr = next((entry.object_repr for entry in entries if entry.object_repr), "")
         kind = f"{audit_display.type_words(object_type)} {object_id}"
@@ -303,6 +306,7 @@ class ObjectHistoryView(BaseView):
             "title": f"History of {newest_repr or kind}",
             "subtitle": kind,
             "entries": entries,
+            "rows": audit_display.rows_of_one_id(entries, actions),
             "limit": HISTORY_LIMIT,
             "log_href": log_url(request, object_type, object_id),
         }

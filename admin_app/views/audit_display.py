@@ -209,6 +209,18 @@ def shown_entries(
     ]
 
 
+def rows_of_one_id(entries: Sequence[ShownEntry], actions: Sequence[str]) -> list[list[ShownEntry]]:
+    """``entries`` (newest first, ``actions`` their stored codes) cut into one list per row
+    that had this id: SQLite may give a new row the id of a deleted one, and its history
+    must not read as the old row's. A deletion followed by newer entries ends a row."""
+    rows: list[list[ShownEntry]] = [[]]
+    for entry, action in zip(entries, actions, strict=True):
+        if action == "delete" and rows[-1]:
+            rows.append([])
+        rows[-1].append(entry)
+    return rows
+
+
 def _pairs(changes: Mapping[str, Any]) -> Iterable[tuple[str, Any, Any]]:
     for key, value in changes.items():
         # {"field": [before, after]}; a note (a hold's release reason) is stored bare.
