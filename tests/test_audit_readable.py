@@ -19,6 +19,7 @@ from tests.console_views_support import (
     add_event,
     add_venue,
     event_form,
+    export_rows,
     post_form,
     sign_in_superuser,
 )
@@ -193,6 +194,10 @@ def test_audit_times_are_readable_and_name_their_zone(client: TestClient, engine
     text = _text(client.get(f"{LIST}?action=update").text)
     assert "Sun 01 Mar 2026 23:05 (UTC)" in text
     assert "2026-03-01 23:05:00" not in text
+    # The export keeps a sortable ISO time; actions in words there too.
+    [header, row] = export_rows(client, "audit-entry", "?action=update")
+    assert header[:2] == ["When", "Action"]
+    assert row[:2] == ["2026-03-01T23:05:00+00:00", "Changed"]
 
 
 def test_staff_cannot_read_an_objects_history(client: TestClient, engine: Engine) -> None:

@@ -206,7 +206,7 @@ class AuditLogView(ConsoleModelView, model=AuditEntry):
     column_details_list = [*column_list, AuditEntry.changes]
     details_template = "console/audit_entry.html"
     column_labels = {
-        AuditEntry.occurred_at: "When (UTC)",
+        AuditEntry.occurred_at: "When",
         AuditEntry.actor_email: "Actor",
         AuditEntry.object_type: "Object type",
         AuditEntry.object_id: "Object id",
@@ -241,9 +241,12 @@ class AuditLogView(ConsoleModelView, model=AuditEntry):
     ]
 
     async def export_cell(self, row: Any, name: str, request: Request | None) -> Any:
-        """Plain object ids in the CSV: the list's history links are for the browser."""
+        """Plain object ids in the CSV (the list's history links are for the browser) and
+        sortable ISO 8601 UTC times (the list's are for reading)."""
         if name == "object_id":
             return row.object_id or ""
+        if name == "occurred_at":
+            return row.occurred_at.astimezone(UTC).isoformat(timespec="seconds")
         return await super().export_cell(row, name, request)
 
     def is_accessible(self, request: Request) -> bool:
