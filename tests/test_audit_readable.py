@@ -240,3 +240,23 @@ def test_a_reused_id_does_not_mix_two_rows_histories(client: TestClient, engine:
     assert text.index("Title New gig → New gig (sold out)") < heading
     assert text.index("Title — → New gig") < heading
     assert heading < text.index("Title Old gig → —") < text.index("Title — → Old gig")
+
+
+def test_odd_history_addresses_are_not_found_or_empty(client: TestClient, engine: Engine) -> None:
+    sign_in_superuser(client, engine)
+    with Session(engine) as session:
+        record(
+            session,
+            Actor(None, "ops@example.com"),
+            "update",
+            object_type="Event",
+            object_id="²",
+            changes={"venue_id": ["x", 99999999999999999999]},
+        )
+        session.commit()
+    # A digit Python reads but int() refuses, and keys too large for BIGINT: no 500.
+    page = client.get("/admin/history/Event/²")
+    assert page.status_code == 200
+    assert "Venue x → 99999999999999999999" in _text(page.text)
+    assert client.get("/admin/history/Event/99999999999999999999999").status_code == 200
+    assert client.get("/admin/history/Nope/1").status_code == 404

@@ -261,7 +261,7 @@ class AuditLogView(ConsoleModelView, model=AuditEntry):
         """Adds ``entry``: the entry in words, its changes as a before → after table."""
         context: dict[str, Any] = await super().details_context(request)
         pk = str(request.path_params.get("pk", ""))
-        if not pk.isdigit():
+        if not audit_display.is_key(pk):
             return {**context, "entry": None}
 
         def one(session: Any) -> list[AuditEntry]:

@@ -72,6 +72,12 @@ def type_words(class_name: str | None) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", " ", class_name).capitalize()
 
 
+def is_key(value: Any) -> bool:
+    """True for a plain integer key (``7`` or ``"7"``) that fits a BIGINT column."""
+    text = str(value)
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def model_named(class_name: str | None) -> type[Base] | None:
     """The mapped class called ``class_name`` (as :func:`admin_app.audit.record` names it)."""
     for mapper in Base.registry.mappers:
@@ -163,6 +169,9 @@ class _Formatter:
         )
         if target is None:
             return str(raw)
+        if not is_key(raw):  # not a key this row could have had: as stored
+            return str(raw)
+        raw = int(raw)
         if (target, raw) not in self.names:
             row = self.session.get(target, raw)
             self.names[(target, raw)] = (
@@ -174,14 +183,14 @@ class _Formatter:
 def _venue_zone(session: Session, model: type[Any] | None, object_id: str, entries: Any) -> str:
     """The zone of the object's venue (the object's pages show its times on that clock);
     UTC for objects of no venue."""
-    obj = session.get(model, int(object_id)) if model is not None and object_id.isdigit() else None
+    obj = session.get(model, int(object_id)) if model is not None and is_key(object_id) else None
     venue = obj if isinstance(obj, Venue) else getattr(obj, "venue", None)
     if venue is None:
         venue = getattr(getattr(obj, "event", None), "venue", None)
     if venue is None:  # deleted: the venue its entries name
         for entry in entries:
             for before_after in (entry.changes or {}).get("venue_id") or []:
-                if isinstance(before_after, int):
+                if isinstance(before_after, int) and is_key(before_after):
                     venue = session.get(Venue, before_after)
     return str(getattr(venue, "timezone", None) or UTC_ZONE)
 
