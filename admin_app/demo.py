@@ -13,9 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_app import invites
+from admin_app.audit import Actor, record_change, snapshot
 from admin_app.passwords import hash_new_password
 from admin_app.scoping import load_scope
 from models import (
+    AuditEntry,
     Band,
     BandAvailability,
     BandMember,
@@ -277,6 +279,7 @@ def seed_demo(session: Session, today: date | None = None) -> DemoLogins:
         )
     _seed_today(session, today, lantern, depot, bands)
     _demo_outbox(session, night_owls_live, now)
+    _seed_history(session, night_owls_live, harbor, admin, now)
     _seed_hold_ladder(session, lantern, bands, today)
     _seed_decisions(session, today, lantern, bands)
     return DemoLogins(invite_link=seed_open_invite(session, lantern, manager))
@@ -327,6 +330,34 @@ def _seed_today(
             status="pending",
             message=f"{band.name} would love to play {ev.title}.",
         )
+
+
+def _seed_history(
+    session: Session, show: Event, first_venue: Venue, admin: User, now: datetime
+) -> None:
+    """A readable history for the show: created as a draft at another venue an hour
+    earlier, then moved, renamed and confirmed (the audit entries say so; once only)."""
+    session.flush()
+    seen = select(AuditEntry.id).where(
+        AuditEntry.object_type == "Event", AuditEntry.object_id == str(show.id)
+    )
+    if session.scalar(seen.limit(1)) is not None:
+        return
+    now_state = snapshot(show)
+    first = {
+        **now_state,
+        "title": "Night Owls (tbc)",
+        "venue_id": first_venue.id,
+        "status": "draft",
+        "starts_at": (show.starts_at - timedelta(hours=1)).isoformat(),
+    }
+    actor = Actor(admin.id, admin.email)
+    for action, before, after, days_ago in (
+        ("create", {}, first, 3),
+        ("update", first, now_state, 1),
+    ):
+        entry = record_change(session, actor, action, show, before, after)
+        entry.occurred_at = now - timedelta(days=days_ago)
 
 
 def _demo_outbox(session: Session, show: Event, now: datetime) -> None:

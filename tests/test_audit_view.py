@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.testclient import TestClient
 
 from admin_app.audit import Actor, record
-from admin_app.views.audit import history_url
+from admin_app.views.audit import history_url, log_url
 from models import AuditEntry
 from tests.auth_support import BASE, SAME_ORIGIN, add_user, sign_in
 
@@ -137,14 +137,13 @@ def test_history_url_lists_one_objects_entries(client: TestClient, engine: Engin
         }
     )
 
-    url = history_url(request, "Event", 7)
+    url = log_url(request, "Event", 7)
 
     assert url == f"{BASE}{LIST}?object_type=Event&object_id=7"
     assert shown_objects(client, url.split("?", 1)[1]) == ["Friday &lt;b&gt;gig&lt;/b&gt;"]
-    # The list links each object id to that object's history.
-    assert 'href="http://testserver/admin/audit-entry/list?object_type=Event&amp;object_id=8"' in (
-        client.get(LIST).text
-    )
+    # The list links each object id to that object's history page.
+    assert history_url(request, "Event", 8) == f"{BASE}/admin/history/Event/8"
+    assert 'href="http://testserver/admin/history/Event/8"' in client.get(LIST).text
 
 
 def test_superuser_can_export(client: TestClient, engine: Engine) -> None:

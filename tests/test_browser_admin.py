@@ -3,6 +3,7 @@ forms and pickers, edits the event, finds it by search, and reads both changes i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -86,9 +87,14 @@ def open_only_result(page: Page) -> None:
         rows.first.get_by_role("link", name="View", exact=True).click()
 
 
-def changes_row(page: Page) -> Locator:
-    """The "Changes" row of an audit entry's details page."""
-    return page.locator("tr", has=page.locator("td", has_text="Changes"))
+def changes_table(page: Page) -> Locator:
+    """The before → after table of an audit entry's details page."""
+    return page.get_by_test_id("audit-changes")
+
+
+def field_row(table: Locator, label: str) -> Locator:
+    """The row of the field labelled ``label`` in a changes table."""
+    return table.get_by_role("row", name=re.compile(rf"^{re.escape(label)} "))
 
 
 def test_superuser_creates_edits_finds_and_audits_an_event(
@@ -126,28 +132,29 @@ def test_superuser_creates_edits_finds_and_audits_an_event(
     with page.expect_navigation():
         history_link.click()
 
-    # The history lists this event's two entries, newest first, and nothing else.
-    entries = page.locator("table tbody tr")
+    # The history shows this event's two changes, newest first, and nothing else.
+    entries = page.get_by_test_id("history-entry")
     expect(entries).to_have_count(2)
-    expect(entries.nth(0)).to_contain_text("update")
-    expect(entries.nth(1)).to_contain_text("create")
+    expect(entries.nth(0)).to_contain_text("Changed")
+    expect(entries.nth(1)).to_contain_text("Created")
     for index in range(2):
         expect(entries.nth(index)).to_contain_text(email)
     save_screenshot(page, "admin-event-history")
 
     # The update entry shows the title before and after; the create shows the first values.
     with page.expect_navigation():
-        entries.nth(0).get_by_role("link", name="View", exact=True).click()
-    changes = changes_row(page)
-    expect(changes).to_contain_text(f"'{FIRST_TITLE}', '{NEW_TITLE}'")
-    expect(changes).not_to_contain_text("description")  # only what changed
+        entries.nth(0).get_by_role("link", name="Changed").click()
+    changes = changes_table(page)
+    expect(field_row(changes, "Title")).to_contain_text(FIRST_TITLE)
+    expect(field_row(changes, "Title")).to_contain_text(NEW_TITLE)
+    expect(changes).not_to_contain_text("Description")  # only what changed
     save_screenshot(page, "admin-event-history-update")
     page.go_back()
     with page.expect_navigation():
-        page.locator("table tbody tr").nth(1).get_by_role("link", name="View", exact=True).click()
-    changes = changes_row(page)
-    expect(changes).to_contain_text(f"None, '{FIRST_TITLE}'")
-    expect(changes).to_contain_text("'confirmed'")
+        page.get_by_test_id("history-entry").nth(1).get_by_role("link", name="Created").click()
+    changes = changes_table(page)
+    expect(field_row(changes, "Title")).to_contain_text(f"— → {FIRST_TITLE}")
+    expect(field_row(changes, "Status")).to_contain_text("confirmed")
     save_screenshot(page, "admin-event-history-create")
 
     # What the browser saved is in the database, with its audit trail.

@@ -118,6 +118,6 @@ def test_staff_see_their_venue_and_decide_applications(
     page.goto(f"{base}/admin/audit-entry/list?object_type=EventApplication&object_id={accepted}")
     rows = page.locator("tbody tr")
     assert rows.count() == 1
-    assert "accept" in rows.first.inner_text()
+    assert "Accepted" in rows.first.inner_text()
     assert DEMO_STAFF[0] in rows.first.inner_text()
     save_screenshot(page, "ops-audit-of-staff-decision")

@@ -83,7 +83,7 @@ def test_every_details_page_links_a_superuser_to_that_objects_history(
 
         links = history_links(page.text)
         assert len(links) == 1, f"{view.identity}: {links}"
-        expected = f"{BASE}/admin/audit-entry/list?object_type={model_name}&object_id={pk}"
+        expected = f"{BASE}/admin/history/{model_name}/{pk}"
         assert links[0] == expected
 
         history = client.get(links[0])
@@ -121,7 +121,11 @@ def test_history_after_a_console_edit_shows_before_and_after(
     history = client.get(link)
     assert history.status_code == 200
     assert "Roxy" in history.text
-    assert "update" in history.text
+    # The change in words, as a before → after row under the field's label.
+    assert "Changed" in history.text
+    assert re.search(
+        r"Capacity</th>\s*<td[^>]*>300</td>\s*<td[^>]*>→</td>\s*<td[^>]*>450<", history.text
+    )
 
     with Session(engine) as session:
         entries = session.scalars(

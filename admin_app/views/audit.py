@@ -1,32 +1,76 @@
-"""The read-only audit log (superusers only) and each object's history as a filtered list."""
+"""The read-only audit log (superusers only) and each object's history, grouped by change.
+
+What an entry stores is :mod:`admin_app.audit`'s rule; how it reads (words, labels, venue
+time, names) is :mod:`admin_app.views.audit_display`'s, used by both pages here.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from markupsafe import Markup
-from sqladmin import BaseView, ModelView
+from sqladmin import BaseView, ModelView, expose
 from sqladmin.filters import AllUniqueStringValuesFilter
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import InstrumentedAttribute
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 
+from admin_app import sqladmin_internals as internals
+from admin_app.localtime import format_local
+from admin_app.request_session import source_of
+from admin_app.views import audit_display
 from admin_app.views._filters import InputFilter
 from admin_app.views.base import ConsoleModelView
 from models import AuditEntry
 
 AUDIT_IDENTITY = "audit-entry"
+HISTORY_ROUTE = "admin:view-object-history"
+HISTORY_TEMPLATE = "console/object_history.html"
+# One page of an object's history: enough for years of edits, bounded for the page's speed.
+HISTORY_LIMIT = 200
 
 
 def history_url(request: Request, object_type: str, object_id: object) -> str:
-    """The audit log filtered to one object: link to it from that object's detail page.
+    """One object's history page: link to it from that object's detail page.
 
     ``object_type`` is the model class name (``"Event"``), ``object_id`` its primary key,
     as :func:`admin_app.audit.record` stores them.
     """
+    url = request.url_for(HISTORY_ROUTE, object_type=object_type, object_id=str(object_id))
+    return str(url)
+
+
+def log_url(request: Request, object_type: str, object_id: object) -> str:
+    """The audit log's list filtered to one object (sortable, exportable)."""
     url = request.url_for("admin:list", identity=AUDIT_IDENTITY)
     return str(url.include_query_params(object_type=object_type, object_id=str(object_id)))
+
+
+def _labels_of(view: BaseView) -> dict[str, dict[str, str]]:
+    """Each model's field labels as its console view shows them, by class name."""
+    labels: dict[str, dict[str, str]] = {}
+    for other in internals.admin_of(view).views:
+        if isinstance(other, ModelView) and other.model is not AuditEntry:
+            labels.setdefault(other.model.__name__, dict(internals.column_labels(other)))
+    return labels
+
+
+def _shown(view: BaseView, entries_of: Callable[[Any], list[AuditEntry]]) -> Any:
+    """``entries_of(session)`` shown, with their action codes (a thread: it reads names
+    and zones)."""
+
+    def read() -> tuple[list[audit_display.ShownEntry], list[str]]:
+        with source_of(internals.admin_of(view).session_maker)() as session:
+            entries = entries_of(session)
+            shown = audit_display.shown_entries(session, entries, _labels_of(view))
+            return shown, [entry.action for entry in entries]
+
+    return run_in_threadpool(read)
 
 
 def _is_superuser(request: Request) -> bool:
@@ -44,6 +88,36 @@ def _object_id_link(entry: Any, _attr: Any, request: Request) -> Markup | str:
     return Markup('<a href="{}">{}</a>').format(
         history_url(request, entry.object_type, entry.object_id), entry.object_id
     )
+
+
+def _action_words(entry: Any, _attr: Any) -> str:
+    return audit_display.action_words(entry.action)
+
+
+def _type_words(entry: Any, _attr: Any) -> str:
+    return audit_display.type_words(entry.object_type)
+
+
+def _when_utc(entry: Any, _attr: Any) -> str:
+    # The log mixes venues: the list names one zone for all; an entry's page uses the venue's.
+    return format_local(entry.occurred_at, audit_display.UTC_ZONE)
+
+
+class _WordsFilter(AllUniqueStringValuesFilter):
+    """A choice of the stored codes, each shown in words; entries without a value (a
+    failed sign-in names no object) are not a choice."""
+
+    def __init__(self, column: Any, *, title: str, words: Callable[[str], str]) -> None:
+        super().__init__(column, title=title)
+        self.words = words
+
+    async def lookups(
+        self, request: Request, model: Any, run_query: Callable[[Select[Any]], Any]
+    ) -> list[tuple[str, str]]:
+        """ "All", then each stored value (none missing) by its words."""
+        found = await super().lookups(request, model, run_query)
+        values = sorted({value for value, _ in found[1:] if value}, key=self.words)
+        return [found[0], *((value, self.words(value)) for value in values)]
 
 
 class _TextFilter(InputFilter):
@@ -130,15 +204,21 @@ class AuditLogView(ConsoleModelView, model=AuditEntry):
         AuditEntry.remote_addr,
     ]
     column_details_list = [*column_list, AuditEntry.changes]
+    details_template = "console/audit_entry.html"
     column_labels = {
-        AuditEntry.occurred_at: "When (UTC)",
+        AuditEntry.occurred_at: "When",
         AuditEntry.actor_email: "Actor",
         AuditEntry.object_type: "Object type",
         AuditEntry.object_id: "Object id",
         AuditEntry.object_repr: "Object",
         AuditEntry.remote_addr: "From address",
     }
-    column_formatters = {AuditEntry.object_id: _object_id_link}
+    column_formatters = {
+        AuditEntry.object_id: _object_id_link,
+        AuditEntry.action: _action_words,
+        AuditEntry.object_type: _type_words,
+        AuditEntry.occurred_at: _when_utc,
+    }
     column_default_sort = [(AuditEntry.occurred_at, True), (AuditEntry.id, True)]
     column_sortable_list = [
         AuditEntry.occurred_at,
@@ -148,8 +228,8 @@ class AuditLogView(ConsoleModelView, model=AuditEntry):
     ]
     column_searchable_list = [AuditEntry.actor_email, AuditEntry.object_repr]
     column_filters = [
-        AllUniqueStringValuesFilter(AuditEntry.action, title="Action"),
-        AllUniqueStringValuesFilter(AuditEntry.object_type, title="Object type"),
+        _WordsFilter(AuditEntry.action, title="Action", words=audit_display.action_words),
+        _WordsFilter(AuditEntry.object_type, title="Object type", words=audit_display.type_words),
         _TextFilter(AuditEntry.object_id, title="Object id"),
         _TextFilter(AuditEntry.actor_email, title="Actor email contains", contains=True),
         _UtcDayFilter(
@@ -161,9 +241,12 @@ class AuditLogView(ConsoleModelView, model=AuditEntry):
     ]
 
     async def export_cell(self, row: Any, name: str, request: Request | None) -> Any:
-        """Plain object ids in the CSV: the list's history links are for the browser."""
+        """Plain object ids in the CSV (the list's history links are for the browser) and
+        sortable ISO 8601 UTC times (the list's are for reading)."""
         if name == "object_id":
             return row.object_id or ""
+        if name == "occurred_at":
+            return row.occurred_at.astimezone(UTC).isoformat(timespec="seconds")
         return await super().export_cell(row, name, request)
 
     def is_accessible(self, request: Request) -> bool:
@@ -174,5 +257,63 @@ class AuditLogView(ConsoleModelView, model=AuditEntry):
         """Hidden from the menu of everyone who may not open it."""
         return _is_superuser(request)
 
+    async def details_context(self, request: Request) -> dict[str, Any]:
+        """Adds ``entry``: the entry in words, its changes as a before → after table."""
+        context: dict[str, Any] = await super().details_context(request)
+        pk = str(request.path_params.get("pk", ""))
+        if not audit_display.is_key(pk):
+            return {**context, "entry": None}
 
-VIEWS: list[type[ModelView] | type[BaseView]] = [AuditLogView]
+        def one(session: Any) -> list[AuditEntry]:
+            return list(session.scalars(select(AuditEntry).where(AuditEntry.id == int(pk))))
+
+        shown, _actions = await _shown(self, one)
+        return {**context, "entry": shown[0] if shown else None}
+
+
+class ObjectHistoryView(BaseView):
+    """One object's audit history: each change with its before → after table, newest first."""
+
+    name = "History"
+
+    def is_visible(self, request: Request) -> bool:
+        """Reached from an object's page, never from the menu."""
+        return False
+
+    def is_accessible(self, request: Request) -> bool:
+        """The history is the audit log's: superusers only."""
+        return _is_superuser(request)
+
+    @expose("/history/{object_type}/{object_id}", identity="object-history")
+    async def history(self, request: Request) -> Response:
+        """The page of ``object_type`` ``object_id``'s entries (the object may be gone)."""
+        object_type = str(request.path_params["object_type"])
+        object_id = str(request.path_params["object_id"])
+        if audit_display.model_named(object_type) is None:
+            raise HTTPException(status_code=404)
+
+        def of_object(session: Any) -> list[AuditEntry]:
+            stmt = (
+                select(AuditEntry)
+                .where(AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
+                .order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc())
+                .limit(HISTORY_LIMIT)
+            )
+            return list(session.scalars(stmt))
+
+        entries, actions = await _shown(self, of_object)
+        # Headed by the object's latest name; its kind and key below (it may be gone).
+        newest_repr = next((entry.object_repr for entry in entries if entry.object_repr), "")
+        kind = f"{audit_display.type_words(object_type)} {object_id}"
+        context = {
+            "title": f"History of {newest_repr or kind}",
+            "subtitle": kind,
+            "entries": entries,
+            "rows": audit_display.rows_of_one_id(entries, actions),
+            "limit": HISTORY_LIMIT,
+            "log_href": log_url(request, object_type, object_id),
+        }
+        return await self.templates.TemplateResponse(request, HISTORY_TEMPLATE, context)
+
+
+VIEWS: list[type[ModelView] | type[BaseView]] = [AuditLogView, ObjectHistoryView]
