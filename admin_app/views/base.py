@@ -192,10 +192,12 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
 
     async def check_can_view_details(self, request: Request, model: Any) -> bool:
         """Only a row the scoped query found, and one the user may see."""
+        _not_found_for_superusers(request, model)
         return model is not None and await super().check_can_view_details(request, model)
 
     async def check_can_edit(self, request: Request, model: Any) -> bool:
         """Only a row the scoped query found, and one the user may change."""
+        _not_found_for_superusers(request, model)
         return model is not None and await super().check_can_edit(request, model)
 
     def get_filters(self) -> builtins.list[Any]:
@@ -437,6 +439,7 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
 
     async def check_can_delete(self, request: Request, model: Any) -> bool:
         """Only rows the user can see; a delete that would be refused says why up front."""
+        _not_found_for_superusers(request, model)
         if model is None or not await super().check_can_delete(request, model):
             return False
         # Only the DELETE route itself asks the database: the list and details pages call
@@ -455,3 +458,13 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
     def _delete_blocker(self, model: Any) -> str | None:
         with self.session_maker() as session:
             return _saving.delete_blocker(session, model, self.name.lower())
+
+
+def _not_found_for_superusers(request: Request, model: Any) -> None:
+    """A row a superuser's (unscoped) query did not find is gone: 404 "not found", not 403.
+
+    Others keep the 403: for them "not found" would tell a foreign row from a deleted one.
+    """
+    scope = current_scope(request)
+    if model is None and scope is not None and scope.is_superuser:
+        raise HTTPException(status_code=404, detail="Not found: the row may have been deleted.")

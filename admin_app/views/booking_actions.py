@@ -38,6 +38,7 @@ from starlette.responses import RedirectResponse, Response
 
 from admin_app import booking
 from admin_app import sqladmin_internals as internals
+from admin_app.redirects import back_to_row
 from admin_app.request_scope import current_scope
 from admin_app.request_session import source_of
 from admin_app.scoping import Scope, can
@@ -170,6 +171,16 @@ class BookingDecisionsView(RoutesOnlyView):
     async def decide_event(self, request: Request) -> Response:
         """Confirm or cancel one event."""
         return await self._decide(request, "event", EVENT_DECISIONS)
+
+    @expose("/event-application/decide/{pk}", methods=["GET"], identity="decide-application-get")
+    async def decide_application_page(self, request: Request) -> Response:
+        """Opened directly (not from the form): back to the application's page."""
+        return back_to_row(request, "event-application")
+
+    @expose("/event/decide/{pk}", methods=["GET"], identity="decide-event-get")
+    async def decide_event_page(self, request: Request) -> Response:
+        """Opened directly (not from the form): back to the event's page."""
+        return back_to_row(request, "event")
 
     async def _decide(
         self, request: Request, identity: str, decisions: dict[str, Decision]

@@ -1,0 +1,152 @@
+"""Post/Redirect/Get and confirmation steps over HTTP (issue 16, "messages"): a reload
+never issues a second feed URL, a working URL is replaced only after a confirmation, and
+a GET on a POST-only address goes back to the row's page with a message, never a 405."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+from starlette.testclient import TestClient
+
+from admin_app.redirects import GET_ON_A_FORM
+from models import AuditEntry, Venue
+from tests.auth_support import sign_in
+from tests.worlds.site import Site, add_event, build_site, post
+
+MARK = re.compile(r'name="mark" value="([0-9a-f]{16}|none)"')
+FEED_URL = re.compile(r'value="http://testserver(/feeds/venue/[A-Za-z0-9_-]{43}\.ics)"')
+
+
+@pytest.fixture
+def site(engine: Engine) -> Site:
+    """The committed venues, band and users."""
+    return build_site(engine)
+
+
+def feed_state(engine: Engine, venue_id: int) -> tuple[str | None, int]:
+    """The venue's stored feed hash and how many feed URLs were ever issued for it."""
+    with Session(engine) as session:
+        digest = session.scalar(select(Venue.feed_token_hash).where(Venue.id == venue_id))
+        issued = session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "issue_feed_token")
+        )
+    return digest, int(issued or 0)
+
+
+def form_mark(client: TestClient, page_url: str) -> str:
+    """The mark the page's regenerate form carries."""
+    found = MARK.findall(client.get(page_url).text)
+    assert found, "the feed form carries its mark"
+    return str(found[0])
+
+
+def test_reloading_after_regenerate_issues_no_new_url(
+    client: TestClient, engine: Engine, site: Site
+) -> None:
+    sign_in(client, site.staff_a)
+    page_url = f"/admin/calendar/venue/{site.venue_a}"
+    feed_action = f"{page_url}/feed"
+    sent = {"mark": form_mark(client, page_url)}
+
+    first = post(client, feed_action, sent)
+    assert first.status_code == 200, first.text
+    assert "shown only this once" in first.text
+    assert first.headers["cache-control"] == "no-store"
+    (feed_path,) = set(FEED_URL.findall(first.text))
+    issued = feed_state(engine, site.venue_a)
+    assert issued[1] == 1
+
+    # The browser's "resubmit" on reload: the same form data once more.
+    again = post(client, feed_action, sent)
+    assert again.status_code == 303
+    assert again.headers["location"].endswith(f"{page_url}#feed")
+    shown = client.get(again.headers["location"])
+    assert "Nothing changed" in shown.text
+    assert feed_state(engine, site.venue_a) == issued  # same hash, no second audit entry
+    client.cookies.clear()
+    assert client.get(feed_path).status_code == 200  # the URL just copied still works
+
+
+def test_replacing_a_working_feed_url_asks_first(
+    client: TestClient, engine: Engine, site: Site
+) -> None:
+    sign_in(client, site.manager_a)
+    page_url = f"/admin/calendar/venue/{site.venue_a}"
+    feed_action = f"{page_url}/feed"
+    assert post(client, feed_action, {"mark": form_mark(client, page_url)}).status_code == 200
+    before = feed_state(engine, site.venue_a)
+
+    mark = form_mark(client, page_url)
+    asked = post(client, feed_action, {"mark": mark})
+    assert asked.status_code == 200
+    assert "Regenerate the feed URL of Alpha Hall?" in asked.text
+    assert "stops working at once" in asked.text
+    assert 'name="confirm" value="1"' in asked.text
+    assert "shown only this once" not in asked.text
+    assert feed_state(engine, site.venue_a) == before  # nothing yet
+
+    done = post(client, feed_action, {"mark": mark, "confirm": "1"})
+    assert done.status_code == 200
+    assert "shown only this once" in done.text
+    after = feed_state(engine, site.venue_a)
+    assert after[0] != before[0]
+    assert after[1] == before[1] + 1
+
+
+@pytest.mark.parametrize(
+    ("path", "landing"),
+    [
+        ("/admin/event/decide/{event}", "/admin/event/details/{event}"),
+        ("/admin/event-application/decide/{event}", "/admin/event-application/details/{event}"),
+        ("/admin/event/release-holds/{event}", "/admin/event/details/{event}"),
+        ("/admin/event-application/decide-selected", "/admin/event-application/list"),
+        ("/admin/outbox-message/retry/7", "/admin/outbox-message/details/7"),
+        ("/admin/calendar/venue/{venue}/feed", "/admin/calendar/venue/{venue}"),
+        ("/admin/calendar/venue/{venue}/day", "/admin/calendar/venue/{venue}"),
+        ("/admin/calendar/band/{band}/feed", "/admin/calendar/band/{band}"),
+        ("/admin/calendar/band/{band}/day", "/admin/calendar/band/{band}"),
+        ("/admin/calendar/match/hold", "/admin/calendar/match"),
+    ],
+)
+def test_a_get_on_a_form_address_goes_back_to_the_page(
+    client: TestClient, engine: Engine, site: Site, path: str, landing: str
+) -> None:
+    event = add_event(engine, site.venue_a, date(2030, 4, 12), band_id=site.band)
+    ids = {"event": event, "venue": site.venue_a, "band": site.band}
+    sign_in(client, site.root)
+    before = feed_state(engine, site.venue_a)
+
+    response = client.get(path.format(**ids), follow_redirects=False)
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "http://testserver" + landing.format(**ids)
+    assert feed_state(engine, site.venue_a) == before  # a GET never changes anything
+    page = client.get(response.headers["location"])
+    assert page.status_code in (200, 404)  # outbox message 7 does not exist
+    if page.status_code == 200:
+        assert GET_ON_A_FORM in page.text
+
+
+def test_after_a_refused_decision_enter_in_the_address_bar_is_no_405(
+    client: TestClient, engine: Engine, site: Site
+) -> None:
+    event = add_event(engine, site.venue_a, date(2030, 4, 12), title="Zebra night")
+    sign_in(client, site.manager_a)
+    url = f"/admin/event/decide/{event}"
+    refused = post(client, url, {"decision": "nonsense", "version": "1"})
+    assert refused.status_code == 400
+
+    again = client.get(url)  # Enter in the address bar, redirects followed
+
+    assert again.status_code == 200
+    assert str(again.url).endswith(f"/admin/event/details/{event}")
+    # The message sits in the page before the content, not in a fading toast.
+    assert 'data-testid="flash"' in again.text
+    assert "toast" not in again.text
+    assert again.text.index(GET_ON_A_FORM) < again.text.index("Zebra night")
