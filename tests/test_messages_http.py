@@ -8,12 +8,12 @@ import re
 from datetime import date
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from admin_app.redirects import GET_ON_A_FORM
-from models import AuditEntry, Venue
+from models import AuditEntry, Event, User, Venue
 from tests.auth_support import sign_in
 from tests.worlds.site import Site, add_event, build_site, post
 
@@ -150,3 +150,39 @@ def test_after_a_refused_decision_enter_in_the_address_bar_is_no_405(
     assert 'data-testid="flash"' in again.text
     assert "toast" not in again.text
     assert again.text.index(GET_ON_A_FORM) < again.text.index("Zebra night")
+
+
+def test_a_refused_link_is_a_403_inside_the_layout(
+    client: TestClient, engine: Engine, site: Site
+) -> None:
+    with Session(engine) as session:
+        root_id = session.scalar(select(User.id).where(User.email == site.root))
+    sign_in(client, site.staff_a)
+
+    page = client.get(f"/admin/user/details/{root_id}")  # a "Decided by" link, say
+
+    assert page.status_code == 403
+    assert 'id="navbar-menu"' in page.text  # the menu is still there
+    assert "You do not have access to this page." in page.text
+    assert 'data-testid="error-page"' in page.text
+    assert "/admin/calendar" in page.text  # somewhere to go from here
+    unknown = client.get("/admin/no-such-thing/list")
+    assert unknown.status_code == 404
+    assert 'id="navbar-menu"' in unknown.text
+
+
+def test_a_deleted_row_is_not_found_for_a_superuser(
+    client: TestClient, engine: Engine, site: Site
+) -> None:
+    event = add_event(engine, site.venue_a, date(2030, 4, 12))
+    with Session(engine) as session, session.begin():
+        session.execute(delete(Event).where(Event.id == event))
+    sign_in(client, site.root)
+
+    for url in (f"/admin/event/details/{event}", f"/admin/event/edit/{event}"):
+        page = client.get(url)
+        assert page.status_code == 404, url
+        assert "Not found" in page.text
+        assert 'id="navbar-menu"' in page.text
+    with Session(engine) as session:
+        assert session.get(Event, event) is None
