@@ -105,7 +105,16 @@ def test_staff_confirm_then_cancel_an_event(
     page = client.get(f"/admin/event/details/{pk}").text
     assert "Confirmed: Alpha Gig." in page
     assert 'value="confirm"' not in page
-    assert decide(client, "event", pk, "cancel", shown_version(page)).status_code == 303
+    asked = decide(client, "event", pk, "cancel", shown_version(page))
+    assert asked.status_code == 200  # a confirmed show: the question first
+    assert "Cancel the confirmed show “Alpha Gig”?" in asked.text
+    confirmed = client.post(
+        f"/admin/event/decide/{pk}",
+        data={"decision": "cancel", "version": shown_version(page), "confirm": "1"},
+        headers=SAME_ORIGIN,
+        follow_redirects=False,
+    )
+    assert confirmed.status_code == 303
     page = client.get(f"/admin/event/details/{pk}").text
     assert 'data-testid="decisions"' not in page  # a cancelled event has nothing left to decide
     assert 'value="accept"' not in page  # nor its applications: no band can be accepted

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from admin_app.redirects import GET_ON_A_FORM
 from models import AuditEntry, Event, User, Venue
 from tests.auth_support import sign_in
-from tests.worlds.site import Site, add_event, build_site, post
+from tests.worlds.site import Site, add_event, audit_of, build_site, post
 
 MARK = re.compile(r'name="mark" value="([0-9a-f]{16}|none)"')
 FEED_URL = re.compile(r'value="http://testserver(/feeds/venue/[A-Za-z0-9_-]{43}\.ics)"')
@@ -186,3 +186,49 @@ def test_a_deleted_row_is_not_found_for_a_superuser(
         assert 'id="navbar-menu"' in page.text
     with Session(engine) as session:
         assert session.get(Event, event) is None
+
+
+def event_row(engine: Engine, event_id: int) -> tuple[str, int]:
+    """The event's status and version as stored."""
+    with Session(engine) as session:
+        event = session.get(Event, event_id)
+        assert event is not None
+        return event.status, event.version
+
+
+def test_cancelling_a_confirmed_show_asks_first(
+    client: TestClient, engine: Engine, site: Site
+) -> None:
+    event = add_event(engine, site.venue_a, date(2030, 4, 12), title="Zebra night")
+    sign_in(client, site.manager_a)
+    url = f"/admin/event/decide/{event}"
+    details = client.get(f"/admin/event/details/{event}")
+    assert 'value="cancel"' in details.text  # the plain form the page offers
+
+    asked = post(client, url, {"decision": "cancel", "version": "1"})
+
+    assert asked.status_code == 200
+    assert "Cancel the confirmed show “Zebra night”?" in asked.text
+    assert "Alpha Hall" in asked.text
+    assert "cannot be undone" in asked.text
+    assert 'name="confirm" value="1"' in asked.text
+    assert event_row(engine, event) == ("confirmed", 1)  # nothing yet
+    assert audit_of(engine, "Event") == []
+
+    done = post(client, url, {"decision": "cancel", "version": "1", "confirm": "1"})
+
+    assert done.status_code == 303
+    page = client.get(done.headers["location"])
+    assert "Cancelled: Zebra night." in page.text
+    assert event_row(engine, event)[0] == "cancelled"
+    assert audit_of(engine, "Event") == [("cancel", site.manager_a)]
+
+
+def test_a_draft_is_cancelled_without_the_question(
+    client: TestClient, engine: Engine, site: Site
+) -> None:
+    event = add_event(engine, site.venue_a, date(2030, 4, 12), status="draft")
+    sign_in(client, site.manager_a)
+    done = post(client, f"/admin/event/decide/{event}", {"decision": "cancel", "version": "1"})
+    assert done.status_code == 303
+    assert event_row(engine, event)[0] == "cancelled"
