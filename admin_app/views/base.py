@@ -73,7 +73,15 @@ from admin_app.errors import (
     unavailable_response,
 )
 from admin_app.request_scope import current_scope
-from admin_app.views import _counting, _list_page, _reading, _saving, _scoping, _versions
+from admin_app.views import (
+    _counting,
+    _deleting,
+    _list_page,
+    _reading,
+    _saving,
+    _scoping,
+    _versions,
+)
 from admin_app.views._errors import ConsoleForm, ConsoleFormError, ConstraintMessage, show_on_form
 from admin_app.views._export import csv_response
 from models import AuditEntry
@@ -203,6 +211,12 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
     def get_filters(self) -> builtins.list[Any]:
         """The sidebar filters, each listing only choices the user may see."""
         return [_scoping.ScopedFilter(filter_, self) for filter_ in super().get_filters()]
+
+    def delete_facts(self, obj: Any) -> dict[str, Any]:
+        """What the delete modal of ``obj``'s details page names: the row and what goes with it."""
+        with self.session_maker() as session:
+            goes = _deleting.what_goes_with(session, obj)
+        return {"label": f"{self.name.lower()} “{obj}”", "goes": goes}
 
     def history_url(self, request: Request, obj: Any) -> str | None:
         """The link to ``obj``'s audit history for its details page; None when not shown."""
