@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from admin_app.redirects import GET_ON_A_FORM
 from models import AuditEntry, Event, User, Venue
 from tests.auth_support import sign_in
+from tests.worlds import rows
 from tests.worlds.site import Site, add_event, audit_of, build_site, post
 
 MARK = re.compile(r'name="mark" value="([0-9a-f]{16}|none)"')
@@ -149,7 +150,7 @@ def test_after_a_refused_decision_enter_in_the_address_bar_is_no_405(
     # The message sits in the page before the content, not in a fading toast.
     assert 'data-testid="flash"' in again.text
     assert "toast" not in again.text
-    assert again.text.index(GET_ON_A_FORM) < again.text.index("Zebra night")
+    assert again.text.index(GET_ON_A_FORM) < again.text.index("<table")
 
 
 def test_a_refused_link_is_a_403_inside_the_layout(
@@ -232,3 +233,31 @@ def test_a_draft_is_cancelled_without_the_question(
     done = post(client, f"/admin/event/decide/{event}", {"decision": "cancel", "version": "1"})
     assert done.status_code == 303
     assert event_row(engine, event)[0] == "cancelled"
+
+
+def test_a_details_page_is_headed_by_the_row(
+    client: TestClient, engine: Engine, site: Site
+) -> None:
+    event = add_event(engine, site.venue_a, date(2030, 4, 12), title="Zebra night")
+    sign_in(client, site.manager_a)
+    page = client.get(f"/admin/event/details/{event}").text
+    heading = re.search(r'data-testid="row-heading">([^<]*)<', page)
+    assert heading is not None
+    assert heading.group(1).strip() == "Zebra night"
+    venue = client.get(f"/admin/venue/details/{site.venue_a}").text
+    assert 'data-testid="row-heading">Alpha Hall (Berlin)<' in venue
+
+
+def test_hours_and_days_read_as_everywhere_else(
+    client: TestClient, engine: Engine, site: Site
+) -> None:
+    with rows.committed(engine) as session:
+        rows.venue_day(session, site.venue_a, date(2030, 4, 12), "closed")
+    sign_in(client, site.manager_a)
+
+    hours = client.get("/admin/venue-operating-hours/list").text
+    assert ">20:00<" in hours
+    assert "20:00:00" not in hours
+    days = client.get("/admin/venue-availability/list").text
+    assert "Fri 12 Apr 2030" in days
+    assert "2030-04-12" not in days

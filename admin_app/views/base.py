@@ -48,12 +48,14 @@ spreadsheet formulas.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date, time
 from typing import Any, ClassVar, TypeAlias
 
 import anyio.to_thread
 from sqladmin import ModelView
+from sqladmin.formatters import BASE_FORMATTERS
 from sqladmin.pagination import Pagination
 from sqlalchemy import Select, false, inspect, select
 from sqlalchemy.orm import Session, selectinload
@@ -63,7 +65,7 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from wtforms import Form
 
-from admin_app import scoping
+from admin_app import localtime, scoping
 from admin_app import sqladmin_internals as internals
 from admin_app.errors import (
     UNAVAILABLE_ERRORS,
@@ -151,6 +153,14 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
     column_default_sort: ClassVar[Any] = [("id", True)]
     export_types = ["csv"]
     export_max_rows = EXPORT_MAX_ROWS
+    # Dates and opening hours as everywhere else ("Fri 12 Dec 2026", "19:00"), not ISO text
+    # with seconds. A datetime is a date subclass, but SQLAdmin looks types up exactly.
+    column_type_formatters: ClassVar[dict[type, Callable[[Any], Any]]] = {
+        **BASE_FORMATTERS,
+        date: localtime.format_day,
+        time: localtime.format_clock,
+    }
+    column_type_formatters_detail = column_type_formatters
     form_base_class = ConsoleForm
     constraint_messages: ClassVar[dict[str, ConstraintMessage]] = {}
     # Cheap to render: each row's links from prefixes looked up once (see _list_page).
