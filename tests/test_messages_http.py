@@ -14,7 +14,9 @@ from starlette.testclient import TestClient
 
 from admin_app.redirects import GET_ON_A_FORM
 from models import AuditEntry, Event, User, Venue
-from tests.auth_support import sign_in
+from tests.auth_support import SAME_ORIGIN, sign_in
+from tests.console_views_support import post_form, sign_in_superuser
+from tests.test_views_base import venue_form
 from tests.worlds import rows
 from tests.worlds.site import Site, add_event, audit_of, build_site, post
 
@@ -261,3 +263,25 @@ def test_hours_and_days_read_as_everywhere_else(
     days = client.get("/admin/venue-availability/list").text
     assert "Fri 12 Apr 2030" in days
     assert "2030-04-12" not in days
+
+
+def test_create_edit_and_delete_say_what_they_did(client: TestClient, engine: Engine) -> None:
+    sign_in_superuser(client, engine)
+    created = post_form(client, "/admin/venue/create", venue_form())
+    assert created.status_code == 302
+    page = client.get(created.headers["location"]).text
+    assert "Created venue “Roxy (Berlin)”." in page
+    with Session(engine) as session:
+        venue_id = session.scalars(select(Venue.id)).one()
+
+    edited = post_form(client, f"/admin/venue/edit/{venue_id}", venue_form(city="Potsdam"))
+    assert edited.status_code == 302
+    page = client.get(edited.headers["location"]).text
+    assert "Saved venue “Roxy (Potsdam)”." in page
+    assert 'data-testid="flash"' in page
+
+    gone = client.delete(f"/admin/venue/delete?pks={venue_id}", headers=SAME_ORIGIN)
+    assert gone.status_code == 200
+    assert f"Deleted venue #{venue_id}." in client.get(gone.text).text
+    with Session(engine) as session:
+        assert session.get(Venue, venue_id) is None

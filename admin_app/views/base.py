@@ -55,10 +55,12 @@ from typing import Any, ClassVar, TypeAlias
 
 import anyio.to_thread
 from sqladmin import ModelView
+from sqladmin.flash import Flash
 from sqladmin.formatters import BASE_FORMATTERS
 from sqladmin.pagination import Pagination
 from sqlalchemy import Select, false, inspect, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import DetachedInstanceError
 from sqlalchemy.orm.interfaces import LoaderOption
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -434,7 +436,7 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
 
     async def _run_save(self, request: Request, pk: str | None, data: dict[str, Any]) -> Any:
         try:
-            return await anyio.to_thread.run_sync(_saving.save, self, request, pk, data)
+            saved = await anyio.to_thread.run_sync(_saving.save, self, request, pk, data)
         except ConsoleFormError as error:
             if error.message == _saving.STALE and pk is not None:
                 # Lost the race after check_save passed: still say who got there first.
@@ -451,6 +453,10 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
             page = await unavailable_response(request, self.templates)
             internals.store_after_change_response(request, page)
             return None
+        # Said on the page the save redirects to, above its content (sqladmin/flash.html).
+        verb = "Created" if pk is None else "Saved"
+        Flash.success(request, f"{verb} {self.name.lower()} “{_label(saved)}”.")
+        return saved
 
     async def get_object_for_delete(self, value: Any) -> Any:
         with _outage_as_message():
@@ -460,6 +466,7 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
         """Delete a row (and write its audit entry) in one transaction."""
         with _outage_as_message():
             await anyio.to_thread.run_sync(_saving.delete, self, request, str(pk))
+        Flash.success(request, f"Deleted {self.name.lower()} #{pk}.")
 
     async def check_can_delete(self, request: Request, model: Any) -> bool:
         """Only rows the user can see; a delete that would be refused says why up front."""
@@ -492,3 +499,11 @@ def _not_found_for_superusers(request: Request, model: Any) -> None:
     scope = current_scope(request)
     if model is None and scope is not None and scope.is_superuser:
         raise HTTPException(status_code=404, detail="Not found: the row may have been deleted.")
+
+
+def _label(obj: Any) -> str:
+    """How a saved row names itself; its id when naming it needs a relation not loaded."""
+    try:
+        return str(obj)
+    except DetachedInstanceError:
+        return f"#{getattr(obj, 'id', '?')}"
