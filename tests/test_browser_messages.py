@@ -115,3 +115,24 @@ def test_the_delete_modal_names_the_row_and_what_goes_with_it(
     save_screenshot(page, f"messages-delete-modal-{viewport}")
     page.locator("#modal-delete [data-bs-dismiss=modal]").last.click()
     assert looked_up(db, select(Event.id).where(Event.id == event_id)) == event_id
+
+
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+def test_the_list_delete_modal_names_the_row(
+    live_server: LiveServer, browser_page: Page, viewport: str
+) -> None:
+    page, base, db = browser_page, live_server.url, live_server.database_url
+    width, height = VIEWPORTS[viewport]
+    page.set_viewport_size({"width": width, "height": height})
+    sign_in(page, base, *DEMO_SUPERUSER)
+    page.goto(f"{base}/admin/event/list")
+    trash = page.locator("tbody a[href='#modal-delete']").first
+    pk = trash.get_attribute("data-pk")
+    trash.click()
+    text = page.locator("#modal-delete-text")
+    text.get_by_text(f"(#{pk})").wait_for()
+    said = text.text_content() or ""
+    assert said.startswith("This will permanently delete the event “")
+    title = looked_up(db, select(Event.title).where(Event.id == int(str(pk))))
+    assert f"“{title}”" in said
+    save_screenshot(page, f"messages-list-delete-modal-{viewport}")
