@@ -350,6 +350,9 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
         value, formatted = await self.get_list_value(row, name, request)
         if isinstance(value, bool) and name not in internals.list_formatters(self):
             return "yes" if value else "no"
+        if type(value) is date and name not in internals.list_formatters(self):
+            # The list reads "Fri 12 Apr 2030"; a spreadsheet sorts the ISO date.
+            return value.isoformat()
         return formatted
 
     async def export_data(
