@@ -285,3 +285,13 @@ def test_create_edit_and_delete_say_what_they_did(client: TestClient, engine: En
     assert f"Deleted venue #{venue_id}." in client.get(gone.text).text
     with Session(engine) as session:
         assert session.get(Venue, venue_id) is None
+
+
+def test_signing_out_says_so(client: TestClient, site: Site) -> None:
+    sign_in(client, site.manager_a)
+    out = client.post("/admin/logout", headers=SAME_ORIGIN, follow_redirects=False)
+    assert out.status_code == 302
+    page = client.get(out.headers["location"])
+    assert "You are signed out." in page.text
+    assert 'name="password"' in page.text
+    assert client.get("/admin/event/list", follow_redirects=False).status_code in (302, 303)
