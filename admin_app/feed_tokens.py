@@ -34,6 +34,15 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
+def fingerprint(owner: FeedOwner) -> str:
+    """Which URL ``owner`` has now, as a form can carry it: a short piece of the stored hash.
+
+    A regenerate form sends the fingerprint it was drawn with; a browser's resubmit (reload)
+    sends the old one, which no longer matches, so it never issues another URL.
+    """
+    return owner.feed_token_hash[:16] if owner.feed_token_hash else "none"
+
+
 def _audit(
     session: Session, owner: FeedOwner, action: str, actor: Scope | None, remote_addr: str | None
 ) -> None:

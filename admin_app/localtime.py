@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 # "Fri 12 Dec 2026 20:00": weekday, day, month and year leave no doubt about the night.
 DISPLAY_FORMAT = "%a %d %b %Y %H:%M"
+DAY_FORMAT = "%a %d %b %Y"
+CLOCK_FORMAT = "%H:%M"
 # What an HTML datetime-local input sends and expects.
 INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -162,3 +164,13 @@ def local_midnight_utc(day: date, zone_name: str) -> datetime:
     # minute of the day is then the start of the day.
     tz = zone(zone_name)
     return _first_existing(datetime.combine(day, time.min), tz).replace(tzinfo=tz).astimezone(UTC)
+
+
+def format_day(day: date | None) -> str:
+    """``"Fri 12 Dec 2026"``: a calendar date as every page shows it; empty for none."""
+    return "" if day is None else f"{day:{DAY_FORMAT}}"
+
+
+def format_clock(clock: time | None) -> str:
+    """``"19:00"``: a wall-clock time (opening hours) without seconds; empty for none."""
+    return "" if clock is None else f"{clock:{CLOCK_FORMAT}}"

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from sqladmin import Admin
 from sqladmin.authentication import login_required
+from sqladmin.flash import Flash
 from sqladmin.templating import Jinja2Templates
 from starlette import status
 from starlette.applications import Starlette
@@ -28,6 +29,7 @@ from admin_app.pages import today
 
 LOGIN_TEMPLATE = "sqladmin/login.html"
 MAX_NEXT_LENGTH = 2000
+SIGNED_OUT = "You are signed out."
 
 
 def safe_next(value: object, console_prefix: str) -> str | None:
@@ -115,4 +117,6 @@ class ConsoleAdmin(Admin):
     async def logout(self, request: Request) -> Response:
         """End this browser's session and go back to the sign-in page (POST only)."""
         await self.console_auth.logout(request)
+        # Said on the sign-in page (the session is empty now; the message is all it holds).
+        Flash.success(request, SIGNED_OUT)
         return RedirectResponse(request.url_for("admin:login"), status_code=status.HTTP_302_FOUND)

@@ -34,8 +34,8 @@ def site(engine: Engine) -> Site:
 
 
 def regenerate(client: TestClient, url: str) -> str:
-    """POST "Regenerate feed URL" and return the https:// URL shown (once) on the page."""
-    page = post(client, url)
+    """POST "Regenerate feed URL", confirmed, and return the https:// URL shown (once)."""
+    page = post(client, url, {"confirm": "1"})
     assert page.status_code == 200, page.text
     found = FEED_URL.findall(page.text)
     assert found, "the new feed URL is shown"

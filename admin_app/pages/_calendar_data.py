@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from admin_app import calendars, feed_tokens
 from admin_app.booking import NeedsOverride, NotFound
 from admin_app.calendars import Month, MonthError, marks, parse_month, today_in
+from admin_app.db import lock_writes_on_sqlite
 from admin_app.scoping import Scope, ScopeError, can, scope_statement
 from models import Band, Venue
 
@@ -239,6 +240,7 @@ def venue_page(
         "picker": picker,
         "venue_choice": picker.current,
         "can_edit": can(scope, "edit", Venue, venue),
+        "feed_mark": feed_tokens.fingerprint(venue),
     }
 
 
@@ -269,6 +271,7 @@ def band_page(
         "found": search_bands(session, scope, query),
         "picker": visible_venues(session, scope, query=venue_query),
         "can_edit": band is not None and can(scope, "edit", Band, band),
+        "feed_mark": feed_tokens.fingerprint(band) if band is not None else "none",
     }
 
 
@@ -367,18 +370,43 @@ def mark_day(
     return f"{day:%a %d %b %Y} marked {status}."
 
 
+@dataclass(frozen=True)
+class FeedOutcome:
+    """What a regenerate form did: a new ``token`` (shown once), or nothing because the form
+    was ``stale`` (a resubmit) or the replacement of a working URL is not yet ``confirmed``."""
+
+    token: str | None = None
+    stale: bool = False
+    needs_confirmation: bool = False
+    owner_name: str = ""
+
+
 def regenerate_feed(
     session: Session,
     scope: Scope,
     owner: type[Venue] | type[Band],
     owner_id: int,
     remote_addr: str | None,
-) -> str:
-    """A new feed token for a venue or band ``scope`` may edit; the old URL stops working."""
-    row = session.scalar(scope_statement(owner, select(owner).where(owner.id == owner_id), scope))
+    mark: str | None = None,
+    confirmed: bool = False,
+) -> FeedOutcome:
+    """A new feed token for a venue or band ``scope`` may edit; the old URL stops working.
+
+    ``mark`` is the :func:`feed_tokens.fingerprint` the form was drawn with: when it no
+    longer matches, the form was sent again (a reload) and nothing changes. Replacing a
+    working URL needs ``confirmed``. The row is locked, so two regenerates never both win.
+    """
+    lock_writes_on_sqlite(session)
+    statement = scope_statement(owner, select(owner).where(owner.id == owner_id), scope)
+    row = session.scalar(statement.with_for_update())
     if not isinstance(row, Venue | Band):
         raise PageError(404, f"{owner.__name__} {owner_id} was not found.")
+    if mark is not None and mark != feed_tokens.fingerprint(row):
+        return FeedOutcome(stale=True, owner_name=row.name)
+    if row.feed_token_hash is not None and not confirmed:
+        return FeedOutcome(needs_confirmation=True, owner_name=row.name)
     try:
-        return feed_tokens.issue_token(session, row, actor=scope, remote_addr=remote_addr)
+        token = feed_tokens.issue_token(session, row, actor=scope, remote_addr=remote_addr)
     except ScopeError as error:
         raise PageError(403, str(error)) from None
+    return FeedOutcome(token=token, owner_name=row.name)

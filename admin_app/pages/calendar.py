@@ -25,6 +25,7 @@ from admin_app.auth import CurrentUser
 from admin_app.calendars import Month
 from admin_app.pages import _calendar_data as data
 from admin_app.pages._calendar_data import PageError, parse_day, parse_id
+from admin_app.redirects import back_to_page
 from admin_app.request_scope import current_scope
 from admin_app.request_session import SessionSource, source_of
 from models import Band, Venue
@@ -35,6 +36,7 @@ VENUE_TEMPLATE = "console/calendar_venue.html"
 BAND_TEMPLATE = "console/calendar_band.html"
 MATCH_TEMPLATE = "console/calendar_match.html"
 NOTICE_TEMPLATE = "console/calendar_notice.html"
+CONFIRM_TEMPLATE = "console/confirm.html"
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -108,6 +110,18 @@ class CalendarView(BaseView):
         """Issue a new feed URL (the old one stops working) and show it, once."""
         return await self._regenerate(request, Venue, "venue_id", self._venue_response)
 
+    @expose("/calendar/venue/{venue_id}/day", methods=["GET"], identity="calendar-venue-day-get")
+    async def venue_day_page(self, request: Request) -> Response:
+        """Opened directly (not from the form): back to the venue's month."""
+        venue_id = str(request.path_params["venue_id"])
+        return back_to_page(request, "admin:view-calendar-venue", venue_id=venue_id)
+
+    @expose("/calendar/venue/{venue_id}/feed", methods=["GET"], identity="calendar-venue-feed-get")
+    async def venue_feed_page(self, request: Request) -> Response:
+        """Opened directly (a reload after the redirect): back to the venue's month."""
+        venue_id = str(request.path_params["venue_id"])
+        return back_to_page(request, "admin:view-calendar-venue", venue_id=venue_id)
+
     @expose("/calendar/band", methods=["GET"], identity="calendar-bands")
     async def band_picker(self, request: Request) -> Response:
         """Search bands by name (``?q=``) to open one's calendar."""
@@ -133,6 +147,23 @@ class CalendarView(BaseView):
     async def band_feed(self, request: Request) -> Response:
         """Issue a new band feed URL (superusers) and show it, once."""
         return await self._regenerate(request, Band, "band_id", self._band_response)
+
+    @expose("/calendar/band/{band_id}/day", methods=["GET"], identity="calendar-band-day-get")
+    async def band_day_page(self, request: Request) -> Response:
+        """Opened directly (not from the form): back to the band's month."""
+        band_id = str(request.path_params["band_id"])
+        return back_to_page(request, "admin:view-calendar-band", band_id=band_id)
+
+    @expose("/calendar/band/{band_id}/feed", methods=["GET"], identity="calendar-band-feed-get")
+    async def band_feed_page(self, request: Request) -> Response:
+        """Opened directly (a reload after the redirect): back to the band's month."""
+        band_id = str(request.path_params["band_id"])
+        return back_to_page(request, "admin:view-calendar-band", band_id=band_id)
+
+    @expose("/calendar/match/hold", methods=["GET"], identity="calendar-hold-get")
+    async def hold_page(self, request: Request) -> Response:
+        """Opened directly (not from the form): back to date matching."""
+        return back_to_page(request, "admin:view-calendar-match")
 
     @expose("/calendar/match", methods=["GET"], identity="calendar-match")
     async def match(self, request: Request) -> Response:
@@ -230,15 +261,54 @@ class CalendarView(BaseView):
             owner_id = parse_id(request.path_params[key], owner.__name__.lower())
         except PageError as error:
             return await self._error(request, error)
-        token = await self._run(
-            request, data.regenerate_feed, owner, owner_id, self._remote(request), write=True
+        form = _form_texts(await request.form())
+        outcome = await self._run(
+            request,
+            data.regenerate_feed,
+            owner,
+            owner_id,
+            self._remote(request),
+            form.get("mark"),
+            form.get("confirm") == "1",
+            write=True,
         )
-        if isinstance(token, Response):
-            return token
+        if isinstance(outcome, Response):
+            return outcome
+        month_route = "admin:view-calendar-venue" if owner is Venue else "admin:view-calendar-band"
+        back = str(request.url_for(month_route, **{key: str(owner_id)}))
+        if outcome.stale:
+            # A resubmit (reload, back): the URL it would replace is gone already.
+            Flash.info(
+                request,
+                "Nothing changed: this form was sent again (a reload?) and the feed URL it "
+                "would replace had already been regenerated. Use the button to issue another.",
+            )
+            return RedirectResponse(f"{back}#feed", status_code=status.HTTP_303_SEE_OTHER)
+        if outcome.needs_confirmation:
+            return await self._render(
+                request,
+                CONFIRM_TEMPLATE,
+                {
+                    "heading": f"Regenerate the feed URL of {outcome.owner_name}?",
+                    "consequences": [
+                        "The current feed URL stops working at once: every calendar app "
+                        "subscribed to it stops updating.",
+                        "The new URL is shown once; share it again with everyone who used the "
+                        "old one.",
+                    ],
+                    "action": request.url.path,
+                    "fields": {"mark": form.get("mark", ""), "confirm": "1"},
+                    "confirm_label": "Regenerate feed URL",
+                    "cancel_url": back,
+                },
+            )
         # Answered with the page itself, not a redirect: the token is shown this once and
-        # never stored, so it must not travel through the session cookie to a later GET.
+        # never stored, so it must not travel through the session cookie to a later GET. A
+        # reload re-sends the old mark and is answered above, so it issues nothing.
         route = "venue-feed" if owner is Venue else "band-feed"
-        response: Response = await page(request, new_feed=feed_urls(request, route, token))
+        assert outcome.token is not None
+        response: Response = await page(request, new_feed=feed_urls(request, route, outcome.token))
+        response.headers["Cache-Control"] = "no-store"
         return response
 
     @staticmethod

@@ -48,22 +48,26 @@ spreadsheet formulas.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date, time
 from typing import Any, ClassVar, TypeAlias
 
 import anyio.to_thread
 from sqladmin import ModelView
+from sqladmin.flash import Flash
+from sqladmin.formatters import BASE_FORMATTERS
 from sqladmin.pagination import Pagination
 from sqlalchemy import Select, false, inspect, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import DetachedInstanceError
 from sqlalchemy.orm.interfaces import LoaderOption
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from wtforms import Form
 
-from admin_app import scoping
+from admin_app import localtime, scoping
 from admin_app import sqladmin_internals as internals
 from admin_app.errors import (
     UNAVAILABLE_ERRORS,
@@ -73,7 +77,15 @@ from admin_app.errors import (
     unavailable_response,
 )
 from admin_app.request_scope import current_scope
-from admin_app.views import _counting, _list_page, _reading, _saving, _scoping, _versions
+from admin_app.views import (
+    _counting,
+    _deleting,
+    _list_page,
+    _reading,
+    _saving,
+    _scoping,
+    _versions,
+)
 from admin_app.views._errors import ConsoleForm, ConsoleFormError, ConstraintMessage, show_on_form
 from admin_app.views._export import csv_response
 from models import AuditEntry
@@ -143,6 +155,14 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
     column_default_sort: ClassVar[Any] = [("id", True)]
     export_types = ["csv"]
     export_max_rows = EXPORT_MAX_ROWS
+    # Dates and opening hours as everywhere else ("Fri 12 Dec 2026", "19:00"), not ISO text
+    # with seconds. A datetime is a date subclass, but SQLAdmin looks types up exactly.
+    column_type_formatters: ClassVar[dict[type, Callable[[Any], Any]]] = {
+        **BASE_FORMATTERS,
+        date: localtime.format_day,
+        time: localtime.format_clock,
+    }
+    column_type_formatters_detail = column_type_formatters
     form_base_class = ConsoleForm
     constraint_messages: ClassVar[dict[str, ConstraintMessage]] = {}
     # Cheap to render: each row's links from prefixes looked up once (see _list_page).
@@ -192,15 +212,23 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
 
     async def check_can_view_details(self, request: Request, model: Any) -> bool:
         """Only a row the scoped query found, and one the user may see."""
+        _not_found_for_superusers(request, model)
         return model is not None and await super().check_can_view_details(request, model)
 
     async def check_can_edit(self, request: Request, model: Any) -> bool:
         """Only a row the scoped query found, and one the user may change."""
+        _not_found_for_superusers(request, model)
         return model is not None and await super().check_can_edit(request, model)
 
     def get_filters(self) -> builtins.list[Any]:
         """The sidebar filters, each listing only choices the user may see."""
         return [_scoping.ScopedFilter(filter_, self) for filter_ in super().get_filters()]
+
+    def delete_facts(self, obj: Any) -> dict[str, Any]:
+        """What the delete modal of ``obj``'s details page names: the row and what goes with it."""
+        with self.session_maker() as session:
+            goes = _deleting.what_goes_with(session, obj)
+        return {"label": f"{self.name.lower()} “{obj}”", "goes": goes}
 
     def history_url(self, request: Request, obj: Any) -> str | None:
         """The link to ``obj``'s audit history for its details page; None when not shown."""
@@ -322,6 +350,9 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
         value, formatted = await self.get_list_value(row, name, request)
         if isinstance(value, bool) and name not in internals.list_formatters(self):
             return "yes" if value else "no"
+        if type(value) is date and name not in internals.list_formatters(self):
+            # The list reads "Fri 12 Apr 2030"; a spreadsheet sorts the ISO date.
+            return value.isoformat()
         return formatted
 
     async def export_data(
@@ -408,7 +439,7 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
 
     async def _run_save(self, request: Request, pk: str | None, data: dict[str, Any]) -> Any:
         try:
-            return await anyio.to_thread.run_sync(_saving.save, self, request, pk, data)
+            saved = await anyio.to_thread.run_sync(_saving.save, self, request, pk, data)
         except ConsoleFormError as error:
             if error.message == _saving.STALE and pk is not None:
                 # Lost the race after check_save passed: still say who got there first.
@@ -425,6 +456,10 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
             page = await unavailable_response(request, self.templates)
             internals.store_after_change_response(request, page)
             return None
+        # Said on the page the save redirects to, above its content (sqladmin/flash.html).
+        verb = "Created" if pk is None else "Saved"
+        Flash.success(request, f"{verb} {self.name.lower()} “{_label(saved)}”.")
+        return saved
 
     async def get_object_for_delete(self, value: Any) -> Any:
         with _outage_as_message():
@@ -434,9 +469,11 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
         """Delete a row (and write its audit entry) in one transaction."""
         with _outage_as_message():
             await anyio.to_thread.run_sync(_saving.delete, self, request, str(pk))
+        Flash.success(request, f"Deleted {self.name.lower()} #{pk}.")
 
     async def check_can_delete(self, request: Request, model: Any) -> bool:
         """Only rows the user can see; a delete that would be refused says why up front."""
+        _not_found_for_superusers(request, model)
         if model is None or not await super().check_can_delete(request, model):
             return False
         # Only the DELETE route itself asks the database: the list and details pages call
@@ -455,3 +492,21 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
     def _delete_blocker(self, model: Any) -> str | None:
         with self.session_maker() as session:
             return _saving.delete_blocker(session, model, self.name.lower())
+
+
+def _not_found_for_superusers(request: Request, model: Any) -> None:
+    """A row a superuser's (unscoped) query did not find is gone: 404 "not found", not 403.
+
+    Others keep the 403: for them "not found" would tell a foreign row from a deleted one.
+    """
+    scope = current_scope(request)
+    if model is None and scope is not None and scope.is_superuser:
+        raise HTTPException(status_code=404, detail="Not found: the row may have been deleted.")
+
+
+def _label(obj: Any) -> str:
+    """How a saved row names itself; its id when naming it needs a relation not loaded."""
+    try:
+        return str(obj)
+    except DetachedInstanceError:
+        return f"#{getattr(obj, 'id', '?')}"

@@ -38,6 +38,8 @@ from starlette.responses import RedirectResponse, Response
 
 from admin_app import booking
 from admin_app import sqladmin_internals as internals
+from admin_app.localtime import format_local_range
+from admin_app.redirects import back_to_row
 from admin_app.request_scope import current_scope
 from admin_app.request_session import source_of
 from admin_app.scoping import Scope, can
@@ -117,6 +119,16 @@ def _details_page(request: Request, path: str) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
+class _ConfirmFirst(Exception):
+    """A confirmed show is about to be cancelled without the confirmation: ask first."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__(event.title)
+        self.title = event.title
+        self.venue = event.venue.name
+        self.when = format_local_range(event.starts_at, event.ends_at, event.venue.timezone)
+
+
 def event_decisions(scope: Scope | None, event: Event) -> list[Decision]:
     """The decisions ``scope`` may take on ``event`` now, by its status."""
     if scope is None or not can(scope, "edit", Event, event):
@@ -171,6 +183,16 @@ class BookingDecisionsView(RoutesOnlyView):
         """Confirm or cancel one event."""
         return await self._decide(request, "event", EVENT_DECISIONS)
 
+    @expose("/event-application/decide/{pk}", methods=["GET"], identity="decide-application-get")
+    async def decide_application_page(self, request: Request) -> Response:
+        """Opened directly (not from the form): back to the application's page."""
+        return back_to_row(request, "event-application")
+
+    @expose("/event/decide/{pk}", methods=["GET"], identity="decide-event-get")
+    async def decide_event_page(self, request: Request) -> Response:
+        """Opened directly (not from the form): back to the event's page."""
+        return back_to_row(request, "event")
+
     async def _decide(
         self, request: Request, identity: str, decisions: dict[str, Decision]
     ) -> Response:
@@ -189,10 +211,21 @@ class BookingDecisionsView(RoutesOnlyView):
         remote_addr = request.client.host if request.client else None
         # "... anyway": the explicit second click over a warning (booking audits it).
         override = decision.anyway is not None and form.get("override") == "1"
+        # Cancelling a confirmed show cannot be undone: it needs a second, confirmed POST.
+        confirmed = decision is not CANCEL or form.get("confirm") == "1"
         try:
             done = await run_in_threadpool(
-                self._run, decision, object_id, scope, int(version), remote_addr, override
+                self._run,
+                decision,
+                object_id,
+                scope,
+                int(version),
+                remote_addr,
+                override,
+                confirmed,
             )
+        except _ConfirmFirst as ask:
+            return await self._confirm_cancel(request, ask, version, back, identity, object_id)
         except booking.NotFound:
             raise HTTPException(status_code=status.HTTP_404_NOT_FOUND) from None
         except booking.NeedsOverride as error:
@@ -213,15 +246,63 @@ class BookingDecisionsView(RoutesOnlyView):
         version: int,
         remote_addr: str | None,
         override: bool = False,
+        confirmed: bool = True,
     ) -> str:
-        """Take the decision and commit it (or nothing); the success message."""
+        """Take the decision and commit it (or nothing); the success message.
+
+        Not ``confirmed``, a cancel of a confirmed show raises :class:`_ConfirmFirst`. The
+        status is read at the version the form carries, and booking refuses any other
+        version, so a show confirmed meanwhile is never cancelled without the question.
+        """
         extra = {"override": True} if override else {}
         with source_of(internals.admin_of(self).session_maker).begin() as session:
+            if not confirmed:
+                event = session.get(Event, object_id)
+                if (
+                    event is not None
+                    and event.status == "confirmed"
+                    and event.version == version
+                    and can(scope, "edit", Event, event)
+                ):
+                    raise _ConfirmFirst(event)
             obj = decision.decide(
                 session, object_id, scope, version, remote_addr=remote_addr, **extra
             )
             anyway = f" ({decision.anyway.lower()})" if override and decision.anyway else ""
             return f"{decision.done}{anyway}: {obj}."
+
+    async def _confirm_cancel(
+        self,
+        request: Request,
+        ask: _ConfirmFirst,
+        version: str,
+        back: str | None,
+        identity: str,
+        object_id: int,
+    ) -> Response:
+        """The question before a confirmed show is cancelled: a page with the same form
+        and ``confirm=1`` (no JavaScript needed)."""
+        fields = {"decision": CANCEL.value, "version": version, "confirm": "1"}
+        if back:
+            fields["next"] = back
+        cancel_url = back or str(request.url_for("admin:details", identity=identity, pk=object_id))
+        context = {
+            "heading": f"Cancel the confirmed show “{ask.title}”?",
+            "consequences": [
+                f"{ask.title} ({ask.when}) at {ask.venue} is cancelled; this cannot be undone.",
+                "The bands booked for it and the venue's staff are told it is cancelled.",
+                "Its applications stay as they are.",
+            ],
+            "action": request.url.path,
+            "fields": fields,
+            "confirm_label": "Cancel the show",
+            "cancel_url": cancel_url,
+            "title": "Cancel a confirmed show",
+        }
+        response: Response = await self.templates.TemplateResponse(
+            request, "console/confirm.html", context
+        )
+        return response
 
     async def _refused(
         self,

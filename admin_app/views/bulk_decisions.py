@@ -26,6 +26,7 @@ from starlette.responses import RedirectResponse, Response
 
 from admin_app import booking_bulk
 from admin_app import sqladmin_internals as internals
+from admin_app.redirects import back_to_page
 from admin_app.request_scope import current_scope
 from admin_app.request_session import source_of
 from admin_app.scoping import can_any
@@ -76,6 +77,15 @@ class BulkDecisionsView(RoutesOnlyView):
     """The bulk decision route; never in the menu (its buttons live on the list)."""
 
     name = "Bulk decisions"
+
+    @expose(
+        "/event-application/decide-selected",
+        methods=["GET"],
+        identity="decide-selected-applications-get",
+    )
+    async def decide_selected_page(self, request: Request) -> Response:
+        """Opened directly (not from the list's form): back to the applications list."""
+        return back_to_page(request, "admin:list", identity="event-application")
 
     @expose(
         "/event-application/decide-selected",

@@ -21,6 +21,7 @@ from starlette.responses import RedirectResponse, Response
 
 from admin_app import booking, holds
 from admin_app import sqladmin_internals as internals
+from admin_app.redirects import back_to_row
 from admin_app.request_scope import current_scope
 from admin_app.request_session import source_of
 from admin_app.scoping import Scope
@@ -51,6 +52,11 @@ class HoldReleaseView(RoutesOnlyView):
     """The release route; never in the menu (its button is on the event's page)."""
 
     name = "Hold release"
+
+    @expose("/event/release-holds/{pk}", methods=["GET"], identity="release-holds-get")
+    async def release_page(self, request: Request) -> Response:
+        """Opened directly (not from the form): back to the event's page."""
+        return back_to_row(request, "event")
 
     @expose("/event/release-holds/{pk}", methods=["POST"], identity="release-holds")
     async def release(self, request: Request) -> Response:

@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from admin_app import outbox
 from admin_app import sqladmin_internals as internals
 from admin_app.audit import record
+from admin_app.redirects import back_to_row
 from admin_app.request_scope import request_actor
 from admin_app.request_session import source_of
 from admin_app.views._routes import RoutesOnlyView
@@ -108,6 +109,11 @@ class OutboxActionsView(RoutesOnlyView):
     def is_accessible(self, request: Request) -> bool:
         """Superusers only, like the outbox itself."""
         return _is_superuser(request)
+
+    @expose("/outbox-message/retry/{pk}", methods=["GET"], identity="retry-outbox-message-get")
+    async def retry_page(self, request: Request) -> Response:
+        """Opened directly (not from the button): back to the message's page."""
+        return back_to_row(request, "outbox-message")
 
     @expose("/outbox-message/retry/{pk}", methods=["POST"], identity="retry-outbox-message")
     async def retry(self, request: Request) -> Response:
