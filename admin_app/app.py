@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from admin_app import access_log, errors, feeds_http, instrumentation, outbox, passwords
 from admin_app.console import ADMIN_BASE_URL, mount_console
@@ -22,6 +24,7 @@ from admin_app.request_session import RequestSessionMiddleware, RequestSessions
 from admin_app.schema_guard import SchemaState, check_schema
 from admin_app.settings import Settings, load_settings
 
+STATICS = Path(__file__).parent / "statics"
 logger = logging.getLogger("admin_app")
 
 
@@ -88,7 +91,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     app = Starlette(
         debug=False,  # tracebacks never reach a browser, in any environment
-        routes=[Route("/", home), Route("/healthz", healthz), *feeds_http.ROUTES],
+        routes=[
+            Route("/", home),
+            Route("/healthz", healthz),
+            # The console's own scripts (SQLAdmin serves its own under /admin/statics).
+            Mount("/console-statics", StaticFiles(directory=STATICS), name="console-statics"),
+            *feeds_http.ROUTES,
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings
