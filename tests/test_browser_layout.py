@@ -33,6 +33,7 @@ class Visit:
     name: str
     path: str
     key_columns: tuple[str, ...] = ()
+    on_screen: str = ""  # a selector whose every match must lie inside the window
 
 
 def demo_ids(database_url: str) -> dict[str, int]:
@@ -62,8 +63,14 @@ def visits(ids: dict[str, int], who: str) -> list[Visit]:
             ("Band", "Event", "Status", "Decided by", "Decided at"),
         ),
         Visit("event", f"/admin/event/details/{ids['event']}"),
-        Visit("calendar", f"/admin/calendar/venue/{ids['venue']}"),
-        Visit("match", f"/admin/calendar/match?venue={ids['venue']}&band={ids['band']}"),
+        Visit(
+            "calendar", f"/admin/calendar/venue/{ids['venue']}", on_screen=".cal-day:not(.is-other)"
+        ),
+        Visit(
+            "match",
+            f"/admin/calendar/match?venue={ids['venue']}&band={ids['band']}",
+            on_screen="#matches button",
+        ),
         Visit("venue", f"/admin/venue/details/{ids['venue']}"),
     ]
     if who == "superuser":
@@ -104,6 +111,18 @@ def clipped_columns(page: Page, labels: tuple[str, ...]) -> list[str]:
     return missing
 
 
+def off_screen(page: Page, selector: str) -> int:
+    """How many of ``selector``'s elements are not wholly inside the window's width."""
+    count: int = page.evaluate(
+        """(selector) => [...document.querySelectorAll(selector)].filter((el) => {
+            const box = el.getBoundingClientRect();
+            return box.width === 0 || box.left < 0 || box.right > window.innerWidth + 1;
+        }).length""",
+        selector,
+    )
+    return count
+
+
 def serious_violations(page: Page) -> list[str]:
     """axe-core's serious and critical findings on the page, one readable line each."""
     results = Axe().run(page)
@@ -137,5 +156,9 @@ def test_main_pages_fit_and_pass_axe(
             problems.append(f"{visit.name}: page scrolls sideways {sizes}")
         keys = visit.key_columns if viewport == "desk" else visit.key_columns[:1]
         problems += [f"{visit.name}: column {c} clipped" for c in clipped_columns(page, keys)]
+        if visit.on_screen:
+            assert page.locator(visit.on_screen).count() > 0, visit
+            if hidden := off_screen(page, visit.on_screen):
+                problems.append(f"{visit.name}: {hidden} of {visit.on_screen} off screen")
         problems += [f"{visit.name}: {v}" for v in serious_violations(page)]
     assert not problems, "\n".join(problems)
