@@ -71,7 +71,8 @@ def visits(ids: dict[str, int], who: str) -> list[Visit]:
             f"/admin/calendar/match?venue={ids['venue']}&band={ids['band']}",
             on_screen="#matches button",
         ),
-        Visit("venue", f"/admin/venue/details/{ids['venue']}"),
+        # Every value of the venue's page wraps inside its card (none cut at the edge).
+        Visit("venue", f"/admin/venue/details/{ids['venue']}", on_screen="main td"),
     ]
     if who == "superuser":
         pages.append(Visit("audit", "/admin/audit-entry/list", ("Action",)))
