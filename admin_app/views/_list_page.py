@@ -120,6 +120,15 @@ def _prop_name(attr: Any) -> str:
     return attr if isinstance(attr, str) else str(attr.key)
 
 
+def _searched_words(label: str) -> str:
+    """A searched column in words: its label, or for a bare path like "venue.name" (no
+    label given) the last two parts: "venue name"."""
+    parts = label.split(".")[-2:]
+    if len(parts) == 2 and parts[-1] in {"full_name", "name"}:
+        parts[-1] = "name"
+    return " ".join(part.replace("_", " ") for part in parts).lower()
+
+
 def query_href(url: URL) -> str:
     """``url`` as a link relative to the page it is on: only its query changes."""
     return f"?{url.query}"
@@ -184,6 +193,13 @@ class ListPage:
                     href = query_href(self.url.include_query_params(sort=flipped))
             columns.append(Column(name, label, href, direction))
         return columns
+
+    def search_hint(self) -> str:
+        """What the search box searches, in words a user knows (not "venue.name")."""
+        labels = self.view.search_placeholder().split(", ")
+        words = list(dict.fromkeys(_searched_words(label) for label in labels))
+        listed = ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1]
+        return f"Search by {listed}"
 
     async def toolbar(self) -> Toolbar:
         """Export, create and bulk delete, where the user may use them."""

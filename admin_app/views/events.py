@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 from starlette.requests import Request
 from wtforms import BooleanField, DateTimeLocalField, Form, SelectField
+from wtforms.validators import InputRequired
 
 from admin_app import booking, ladder, notifications
 from admin_app import sqladmin_internals as internals
@@ -275,7 +276,14 @@ class EventAdmin(
         },
         # Every status, so an edit form shows a confirmed or cancelled event's own one;
         # before_save refuses a move to or from those (the buttons decide them).
-        "status": {"choices": [(s, s) for s in EVENT_STATUSES], "description": EVENT_STATUS_HELP},
+        # An overridden select gets no class from SQLAdmin: tabler's form-select styles it.
+        "status": {
+            "choices": [(s, s) for s in EVENT_STATUSES],
+            "description": EVENT_STATUS_HELP,
+            "render_kw": {"class": "form-select"},
+        },
+        # Every event has a venue: the form marks it required and says so when missing.
+        "venue": {"validators": [InputRequired("Pick the event's venue.")]},
         "hold_rank": {
             "description": "For a hold: leave empty for the next free rank that night, or pick "
             "one no other hold of that night has (1 for the first hold, 2 for the next…)."
@@ -300,6 +308,7 @@ class EventAdmin(
                 "Status",
                 choices=[(s, s) for s in NEW_EVENT_STATUSES],
                 description=NEW_EVENT_STATUS_HELP,
+                render_kw={"class": "form-select"},
             )
             status.creation_counter = form.status.creation_counter  # keep its place
             form.status = status

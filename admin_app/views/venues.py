@@ -216,7 +216,14 @@ class VenueStaffAdmin(ConsoleModelView, model=VenueStaff):
     form_columns = ["venue", "user", "role"]
     form_ajax_refs = {"venue": VENUE_PICKER, "user": USER_PICKER}
     form_overrides = {"role": SelectField}
-    form_args = {"role": {"choices": [(role, role) for role in STAFF_ROLES]}}
+    # A new person is staff unless the manager says otherwise (least privilege).
+    form_args = {
+        "role": {
+            "choices": [(role, role) for role in STAFF_ROLES],
+            "default": "staff",
+            "render_kw": {"class": "form-select"},
+        }
+    }
     # Creating also takes a person by exact email (see scoping.staff_user_by_email).
     form_create_rules = ["venue", "user", USER_EMAIL, "role"]
     form_edit_rules = ["venue", "user", "role"]

@@ -1,0 +1,68 @@
+"""What a list page says in words: the search box names what it searches, an empty list
+says "No items", and the filters are a panel that folds (console/list.html)."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import Engine
+from starlette.testclient import TestClient
+
+from tests.console_views_support import add_venue, sign_in_superuser
+
+LISTS = [
+    "user",
+    "band",
+    "band-member",
+    "band-availability",
+    "band-member-availability",
+    "venue",
+    "venue-staff",
+    "venue-operating-hours",
+    "venue-availability",
+    "event",
+    "event-application",
+    "audit-entry",
+]
+
+
+def placeholder(html: str) -> str:
+    """The search box's placeholder."""
+    found = re.search(r'id="search-input"[^>]*placeholder="([^"]*)"', html, re.S)
+    assert found, html
+    return found.group(1)
+
+
+def test_search_box_says_in_words_what_it_searches(client: TestClient, engine: Engine) -> None:
+    sign_in_superuser(client, engine)
+    shown = {}
+    for identity in LISTS:
+        response = client.get(f"/admin/{identity}/list")
+        assert response.status_code == 200, identity
+        shown[identity] = placeholder(response.text)
+    assert shown["venue-staff"] == "Search by venue name, user name or user email"
+    assert shown["event-application"] == "Search by band name or event title"
+    assert shown["event"] == "Search by title"
+    for text in shown.values():
+        assert text.startswith("Search by ")
+        assert "." not in text, shown
+        assert "_" not in text, shown
+
+
+def test_an_empty_list_says_no_items(client: TestClient, engine: Engine) -> None:
+    sign_in_superuser(client, engine)
+    empty = client.get("/admin/event/list")
+    assert empty.status_code == 200
+    assert "No items" in empty.text
+    assert "Showing 1 to 0" not in empty.text
+    add_venue(engine, "Roxy")
+    venues = client.get("/admin/venue/list")
+    assert "Showing 1 to 1 of 1 items" in venues.text
+    assert "No items" not in venues.text
+
+
+def test_filters_are_a_folding_panel(client: TestClient, engine: Engine) -> None:
+    sign_in_superuser(client, engine)
+    page = client.get("/admin/event/list")
+    assert '<details id="filter-sidebar" class="card" open>' in page.text
+    assert '<summary class="card-header">' in page.text
