@@ -224,10 +224,18 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
         """The sidebar filters, each listing only choices the user may see."""
         return [_scoping.ScopedFilter(filter_, self) for filter_ in super().get_filters()]
 
-    def delete_facts(self, obj: Any) -> dict[str, Any]:
-        """What the delete modal of ``obj``'s details page names: the row and what goes with it."""
-        with self.session_maker() as session:
-            goes = _deleting.what_goes_with(session, obj)
+    async def delete_facts(self, obj: Any) -> dict[str, Any]:
+        """What the delete modal of ``obj``'s details page names: the row and what goes with it.
+
+        Async (the template awaits it): the counts run in a worker thread, never on the
+        event loop.
+        """
+
+        def what_goes() -> builtins.list[str]:
+            with self.session_maker() as session:
+                return _deleting.what_goes_with(session, obj)
+
+        goes = await anyio.to_thread.run_sync(what_goes)
         return {"label": f"{self.name.lower()} “{obj}”", "goes": goes}
 
     def history_url(self, request: Request, obj: Any) -> str | None:
