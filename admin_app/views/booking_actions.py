@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from sqladmin import expose
+from sqladmin import BaseView, expose
 from sqladmin.flash import Flash
 from starlette import status
 from starlette.concurrency import run_in_threadpool
@@ -328,22 +328,37 @@ class BookingDecisionsView(RoutesOnlyView):
             # and the signed-in user are the scope's, shared).
             params = {"identity": identity, "pk": page[1]}
             request = Request({**request.scope, "path_params": params}, request.receive)
-        model_view = internals.find_model_view(admin, identity)
-        model = await model_view.get_object_for_details(request)
-        if model is None or not await model_view.check_can_view_details(request, model):
-            raise HTTPException(status_code=status.HTTP_404_NOT_FOUND)
-        context = {
-            **await model_view.details_context(request),
-            "model_view": model_view,
-            "model": model,
-            "title": model_view.name,
-            "decision_error": reason,
-            "decision_anyway": anyway,
-            "decision_anyway_url": anyway_url,
-            "decision_version": version,
-            "decision_next": back,
-        }
-        response: Response = await self.templates.TemplateResponse(
-            request, model_view.details_template, context, status_code=status.HTTP_400_BAD_REQUEST
+        return await details_again(
+            self,
+            request,
+            identity,
+            status.HTTP_400_BAD_REQUEST,
+            decision_error=reason,
+            decision_anyway=anyway,
+            decision_anyway_url=anyway_url,
+            decision_version=version,
+            decision_next=back,
         )
-        return response
+
+
+async def details_again(
+    view: BaseView, request: Request, identity: str, code: int, **extra: Any
+) -> Response:
+    """The details page of the row ``request`` names, in ``identity``'s view, answered with
+    ``code`` and ``extra`` in its context (why a POST from it was refused); 404 when the
+    row is gone or not the user's. Every refused decision on a details page answers so."""
+    model_view = internals.find_model_view(internals.admin_of(view), identity)
+    model = await model_view.get_object_for_details(request)
+    if model is None or not await model_view.check_can_view_details(request, model):
+        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND)
+    context = {
+        **await model_view.details_context(request),
+        "model_view": model_view,
+        "model": model,
+        "title": model_view.name,
+        **extra,
+    }
+    response: Response = await view.templates.TemplateResponse(
+        request, model_view.details_template, context, status_code=code
+    )
+    return response

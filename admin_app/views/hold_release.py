@@ -26,6 +26,7 @@ from admin_app.request_scope import current_scope
 from admin_app.request_session import source_of
 from admin_app.scoping import Scope
 from admin_app.views._routes import RoutesOnlyView
+from admin_app.views.booking_actions import details_again
 
 NOTHING_CHOSEN = "No hold was listed to release: reload the page and try again."
 
@@ -101,18 +102,4 @@ class HoldReleaseView(RoutesOnlyView):
 
     async def _refused(self, request: Request, reason: str, code: int) -> Response:
         """The event's page again, with why nothing was released."""
-        model_view = internals.find_model_view(internals.admin_of(self), "event")
-        model = await model_view.get_object_for_details(request)
-        if model is None or not await model_view.check_can_view_details(request, model):
-            raise HTTPException(status_code=status.HTTP_404_NOT_FOUND)
-        context = {
-            **await model_view.details_context(request),
-            "model_view": model_view,
-            "model": model,
-            "title": model_view.name,
-            "decision_error": reason,
-        }
-        response: Response = await self.templates.TemplateResponse(
-            request, model_view.details_template, context, status_code=code
-        )
-        return response
+        return await details_again(self, request, "event", code, decision_error=reason)
