@@ -79,12 +79,12 @@ def create_event(page: Page, base_url: str) -> None:
     expect(page).to_have_url(f"{base_url}/admin/event/list")
 
 
-def open_only_result(page: Page) -> None:
-    """Open the details page of the single row the list shows."""
+def open_only_result(page: Page, title: str) -> None:
+    """Open the details page of the single row the list shows, by its title (a link)."""
     rows = page.locator("table tbody tr")
     expect(rows).to_have_count(1)
     with page.expect_navigation():
-        rows.first.get_by_role("link", name="View", exact=True).click()
+        rows.first.get_by_role("link", name=title, exact=True).click()
 
 
 def changes_table(page: Page) -> Locator:
@@ -109,7 +109,7 @@ def test_superuser_creates_edits_finds_and_audits_an_event(
 
     # Edit: from the event's details page to its form, change the title only.
     search_events(page, base_url, FIRST_TITLE)
-    open_only_result(page)
+    open_only_result(page, FIRST_TITLE)
     with page.expect_navigation():
         page.get_by_role("link", name="Edit", exact=True).click()
     expect(page.locator("#starts_at")).to_have_value("2030-05-01T21:00")  # venue clock
@@ -125,7 +125,7 @@ def test_superuser_creates_edits_finds_and_audits_an_event(
     expect(rows.first).to_contain_text(VENUE_NAME)
     save_screenshot(page, "admin-event-list-search")
 
-    open_only_result(page)
+    open_only_result(page, NEW_TITLE)
     history_link = page.get_by_test_id("history-link")
     expect(history_link).to_have_text("History")
     save_screenshot(page, "admin-event-details")

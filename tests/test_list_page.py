@@ -108,11 +108,14 @@ def test_each_rows_links_go_to_that_row(client: TestClient, engine: Engine) -> N
     assert [cells[2] for cells in page.rows] == ["Late show", "Early show"]  # newest first
     for links, (event, venue) in zip(page.row_links, [(late, lido), (early, roxy)], strict=True):
         by_title = {link.attrs.get("title"): link.attrs for link in links}
-        assert by_title["View"]["href"] == f"/admin/event/details/{event}"
+        # The title opens the row (no "View" button), the venue opens the venue.
+        named, venue_link = (link.attrs for link in links if "title" not in link.attrs)
+        assert named["href"] == f"/admin/event/details/{event}"
+        assert "View" not in by_title
         assert by_title["Edit"]["href"] == f"/admin/event/edit/{event}?pageSize=10"
         assert by_title["Delete"]["data-url"] == f"/admin/event/delete?pks={event}"
         assert by_title["Delete"]["data-pk"] == str(event)
-        assert by_title[None]["href"] == f"/admin/venue/details/{venue}"
+        assert venue_link["href"] == f"/admin/venue/details/{venue}"
     # Times on each venue's own clock, as the formatter writes them.
     assert page.rows[0][4] == "Sat 12 Dec 2026 22:00 (America/New_York)"
     assert page.rows[1][4] == "Sat 12 Dec 2026 20:00 (Europe/Berlin)"
@@ -208,7 +211,7 @@ def test_buttons_follow_the_users_permissions(client: TestClient, engine: Engine
     page = read_page(client, "/admin/venue/list")
     assert len(page.rows) == 3
     titles = [sorted(str(link.attrs.get("title")) for link in links) for links in page.row_links]
-    assert titles == [["Delete", "Edit", "View"]] * 3
+    assert titles == [["Delete", "Edit", "None"]] * 3  # the name, without a title
     assert page.link("+ New Venue").attrs["href"] == "/admin/venue/create"
     assert page.buttons["action-delete"]["data-url"] == "/admin/venue/delete"
     assert "disabled" not in page.buttons["dropdownMenuButton"]
@@ -219,16 +222,18 @@ def test_buttons_follow_the_users_permissions(client: TestClient, engine: Engine
     page = read_page(client, "/admin/venue/list")
     [links] = page.row_links
     assert {link.attrs.get("title"): link.attrs.get("href") for link in links} == {
-        "View": f"/admin/venue/details/{own}",
+        None: f"/admin/venue/details/{own}",
         "Edit": f"/admin/venue/edit/{own}",
     }
     assert not [link for link in page.links if link.text.strip() == "+ New Venue"]
     assert "action-delete" not in page.buttons
     assert "disabled" in page.buttons["dropdownMenuButton"]
-    # Bands are read-only for staff: only "View" on each row.
+    # Bands are read-only for staff: only the name, a link to the band, on each row.
     page = read_page(client, "/admin/band/list")
     assert page.row_links
-    assert {str(link.attrs.get("title")) for links in page.row_links for link in links} == {"View"}
+    assert [[link.attrs for link in links] for links in page.row_links] == [
+        [{"href": f"/admin/band/details/{band}"}] for band in (world.spare_band, world.band)
+    ]
 
 
 def test_hostile_titles_are_escaped_on_the_list(client: TestClient, engine: Engine) -> None:

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 LOOKUP_TEMPLATE = "sqladmin/filters/lookup_filter.html"
 # A stand-in key, cut out of a looked-up URL to leave the prefix every row shares.
 _KEY = "__key__"
+# A name longer than this may be cut to a few lines (console.css): it gets a tooltip.
+LONG_NAME = 80
 # The rows are rendered apart from the page, by a plain Jinja environment: SQLAdmin's is
 # async, and its per-item awaits were most of a 50-row page's cost. Every value is
 # worked out (awaited) before, so nothing in the rows needs async; autoescaped as usual.
@@ -54,19 +56,22 @@ class Link:
 
     text: Any
     href: str | None = None
+    # The whole text as a tooltip, where the list may cut it short (a long name).
+    hint: str | None = None
 
 
 @dataclass(frozen=True)
 class Cell:
-    """One cell: a value (``links[0]``) or, for a to-many relation, several (``many``)."""
+    """One cell: a value (``links[0]``) or, for a to-many relation, several (shown
+    comma-separated, as plain links)."""
 
     links: Sequence[Link]
-    many: bool = False
 
 
 @dataclass(frozen=True)
 class Row:
-    """One row: its key, its buttons (None where not allowed) and its cells."""
+    """One row: its key, its buttons (None where not allowed or, for "View", where the
+    row's name links to its details page) and its cells."""
 
     pk: str
     details: str | None
@@ -129,6 +134,12 @@ def _searched_words(label: str) -> str:
     return " ".join(part.replace("_", " ") for part in parts).lower()
 
 
+def render_rows(rows: Sequence[Row], *, name: str, bulk_form: str | None, **labels: str) -> Markup:
+    """``rows`` as the table's ``<tr>``s, escaped; ``name`` is the model's (delete modal),
+    ``labels`` the buttons' accessible names."""
+    return Markup(_ROWS.render(rows=rows, name=name, bulk_form=bulk_form, **labels))  # noqa: S704
+
+
 def query_href(url: URL) -> str:
     """``url`` as a link relative to the page it is on: only its query changes."""
     return f"?{url.query}"
@@ -147,6 +158,10 @@ class ListPage:
         self.names: list[str] = view.get_list_columns()
         self.relations: set[str] = set(inspect(view.model).relationships.keys())
         self.non_links = {_prop_name(attr) for attr in view.non_link_related_fields}
+        # Where the row's name is (ConsoleModelView.name_column); a name that is not a
+        # column of the list fails here, not silently.
+        name = getattr(view, "name_column", None)
+        self.name_index = None if name is None else self.names.index(name)
         self._details: dict[str, str] = {}
         self._edit = self._prefix("admin:edit", view.identity)
         self._delete = request.url_for("admin:delete", identity=view.identity).path
@@ -224,16 +239,7 @@ class ListPage:
 
     def rows_html(self, rows: Sequence[Row], **labels: str) -> Markup:
         """The table's rows (``<tr>``s) as HTML, escaped; ``labels`` are the buttons' names."""
-        compact = bool(self.view.show_compact_lists)
-        return Markup(  # noqa: S704
-            _ROWS.render(
-                rows=rows,
-                name=self.view.name,
-                compact=compact,
-                bulk_form=self.bulk_form,
-                **labels,
-            )
-        )
+        return render_rows(rows, name=self.view.name, bulk_form=self.bulk_form, **labels)
 
     async def _row(self, row: Any) -> Row:
         view, request = self.view, self.request
@@ -246,6 +252,12 @@ class ListPage:
         if await view.check_can_delete(request, row):
             delete = f"{self._delete}?{urlencode({'pks': pk})}"
         cells = [await self._cell(row, name) for name in self.names]
+        if details is not None and self.name_index is not None:
+            # The row's name opens it: no "View" button beside it.
+            text = cells[self.name_index].links[0].text
+            hint = str(text) if len(str(text)) > LONG_NAME else None
+            cells[self.name_index] = Cell([Link(text, details, hint)])
+            details = None
         version = getattr(row, "version", None) if self.bulk_form else None
         return Row(pk, details, edit, delete, cells, version)
 
@@ -256,7 +268,7 @@ class ListPage:
         linked = name not in self.non_links
         if isinstance(value, list | set | tuple):
             pairs = zip(value, formatted, strict=False)
-            return Cell([Link(text, self._target(item, linked)) for item, text in pairs], True)
+            return Cell([Link(text, self._target(item, linked)) for item, text in pairs])
         return Cell([Link(formatted, self._target(value, linked))])
 
     def _target(self, obj: Any, linked: bool) -> str | None:

@@ -203,6 +203,8 @@ class AuditLogView(ConsoleModelView, model=AuditEntry):
         AuditEntry.object_repr,
         AuditEntry.remote_addr,
     ]
+    # An entry has no name: its time, the first column, opens it.
+    name_column = "occurred_at"
     column_details_list = [*column_list, AuditEntry.changes]
     details_template = "console/audit_entry.html"
     column_labels = {

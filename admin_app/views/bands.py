@@ -67,6 +67,7 @@ class BandView(ConsoleModelView, model=Band):
     category_icon = "fa-solid fa-music"
 
     column_list = [Band.name, Band.genre, Band.city, "member_count"]
+    name_column = "name"
     column_labels = {
         Band.id: "ID",
         Band.name: "Name",

@@ -167,6 +167,10 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
     constraint_messages: ClassVar[dict[str, ConstraintMessage]] = {}
     # Cheap to render: each row's links from prefixes looked up once (see _list_page).
     list_template = "console/list.html"
+    # The list column that names a row: its value links to the row's details page, in
+    # place of a "View" button. None (rows named only by other rows, e.g. a band member):
+    # each row keeps the button.
+    name_column: ClassVar[str | None] = None
 
     def __init__(self) -> None:
         super().__init__()

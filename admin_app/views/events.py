@@ -182,6 +182,7 @@ class EventAdmin(
 
     name, name_plural, category, icon = "Event", "Events", CATEGORY, "fa-solid fa-music"
     column_list = ["title", "venue", "starts_at", "status", "accepted_bands"]
+    name_column = "title"
     column_labels = {
         "starts_at": "Starts (venue time)",
         "ends_at": "Ends (venue time)",

@@ -60,6 +60,7 @@ class OutboxView(ConsoleModelView, model=OutboxMessage):
         OutboxMessage.next_attempt_at,
         OutboxMessage.last_error,
     ]
+    name_column = "subject"
     column_details_list = [
         OutboxMessage.id,
         OutboxMessage.kind,

@@ -107,6 +107,7 @@ class UserView(ConsoleModelView, model=User):
     category_icon = "fa-solid fa-users"
 
     column_list = [User.email, User.full_name, User.is_active, User.is_superuser]
+    name_column = "email"
     column_labels = {
         User.id: "ID",
         User.email: "Email",

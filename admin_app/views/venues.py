@@ -148,6 +148,7 @@ class VenueAdmin(ConsoleModelView, model=Venue):
 
     name, name_plural, category, icon = "Venue", "Venues", CATEGORY, "fa-solid fa-building"
     column_list = [Venue.name, Venue.city, Venue.timezone, Venue.capacity]
+    name_column = "name"
     column_searchable_list = [Venue.name, Venue.city]
     column_sortable_list = [Venue.name, Venue.city, Venue.timezone, Venue.capacity]
     column_default_sort = [("name", False)]
