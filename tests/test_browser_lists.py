@@ -41,7 +41,8 @@ def test_a_long_title_leaves_every_events_column_on_screen(
     give_an_event_the_long_title(live_server.database_url)
     sign_in(page, base, *DEMO_SUPERUSER)
 
-    page.set_viewport_size(dict(zip(("width", "height"), VIEWPORTS["desk"], strict=True)))
+    width, height = VIEWPORTS["desk"]
+    page.set_viewport_size({"width": width, "height": height})
     page.goto(f"{base}/admin/event/list?search=evening+of+very+long")
     title = page.locator("#list-rows").get_by_role("link", name=LONG_TITLE, exact=True)
     expect(title).to_have_count(1)
@@ -61,7 +62,8 @@ def test_a_long_title_leaves_every_events_column_on_screen(
     expect(page.locator("main")).to_contain_text(LONG_TITLE)
     assert "/admin/event/details/" in page.url
 
-    page.set_viewport_size(dict(zip(("width", "height"), VIEWPORTS["phone"], strict=True)))
+    width, height = VIEWPORTS["phone"]
+    page.set_viewport_size({"width": width, "height": height})
     page.goto(f"{base}/admin/event/list?search=evening+of+very+long")
     save_screenshot(page, "lists-long-title-phone")
     sizes = overflow(page)

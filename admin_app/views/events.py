@@ -36,6 +36,8 @@ from admin_app.localtime import (
 from admin_app.request_scope import current_scope, request_actor
 from admin_app.rules import clash_message_for
 from admin_app.scoping import Scope
+from admin_app.views import _edited_row
+from admin_app.views._edited_row import RowChoicesField
 from admin_app.views._errors import ConsoleFormError
 from admin_app.views._filters import Bound, ChoiceFilter, LocalDateBoundFilter, venue_zones
 from admin_app.views._related import NameFilter
@@ -131,6 +133,8 @@ def _stored(obj: Any, key: str) -> Any:
 
 def status_change_refusal(stored: str, wanted: str) -> str | None:
     """Why the event form may not move an event from ``stored`` to ``wanted``, or None."""
+    if wanted not in EVENT_STATUSES:
+        return "Not a valid status: pick one from the list."
     if stored == wanted or not {stored, wanted} & DECIDED_EVENT_STATUSES:
         return None
     if stored == "cancelled":
@@ -149,6 +153,14 @@ def status_change_refusal(stored: str, wanted: str) -> str | None:
         "A confirmed event stays confirmed: to call it off, use the "
         f'"{CANCEL.label}" button on its page.'
     )
+
+
+def edit_statuses(event: Event | None) -> list[str]:
+    """The statuses the edit form offers ``event``: its own and every one
+    :func:`status_change_refusal` lets it move to (for no event: a new event's)."""
+    if event is None:
+        return list(NEW_EVENT_STATUSES)
+    return [s for s in EVENT_STATUSES if status_change_refusal(event.status, s) is None]
 
 
 def _in_zone(zone_name: str) -> Any:
@@ -262,7 +274,7 @@ class EventAdmin(
         "starts_at": DateTimeLocalField,
         "ends_at": DateTimeLocalField,
         "hold_expires_at": DateTimeLocalField,
-        "status": SelectField,
+        "status": RowChoicesField,
     }
     form_args = {
         "starts_at": {
@@ -275,11 +287,11 @@ class EventAdmin(
             "format": [INPUT_FORMAT, INPUT_FORMAT + ":%S"],
             "description": LOCAL_TIME_NOTE + " A show past midnight ends on the next date.",
         },
-        # Every status, so an edit form shows a confirmed or cancelled event's own one;
-        # before_save refuses a move to or from those (the buttons decide them).
+        # Only the event's own status and those it may move to here (a confirmed or
+        # cancelled event: its own alone); before_save refuses any other that is posted.
         # An overridden select gets no class from SQLAdmin: tabler's form-select styles it.
         "status": {
-            "choices": [(s, s) for s in EVENT_STATUSES],
+            "offered": edit_statuses,
             "description": EVENT_STATUS_HELP,
             "render_kw": {"class": "form-select"},
         },
@@ -353,6 +365,10 @@ class EventAdmin(
             applications.joinedload(EventApplication.band),
             applications.joinedload(EventApplication.decided_by),
         )
+
+    async def get_object_for_edit(self, request: Request) -> Any:
+        """The event, remembered for its form's status choices (see views/_edited_row)."""
+        return _edited_row.remember(await super().get_object_for_edit(request))
 
     def form_edit_query(self, request: Request) -> Any:
         """The event with its venue: the form shows times on the venue's clock."""
