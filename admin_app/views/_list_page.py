@@ -27,7 +27,9 @@ from sqlalchemy import Select, inspect
 from starlette.datastructures import URL
 from starlette.requests import Request
 
+from admin_app import scoping
 from admin_app import sqladmin_internals as internals
+from admin_app.request_scope import current_scope
 from admin_app.views import _reading
 
 if TYPE_CHECKING:
@@ -148,6 +150,8 @@ class ListPage:
         self.relations: set[str] = set(inspect(view.model).relationships.keys())
         self.non_links = {_prop_name(attr) for attr in view.non_link_related_fields}
         self._details: dict[str, str] = {}
+        # Which related models the user may open, asked once per model and page.
+        self._may_open: dict[type, bool] = {}
         self._edit = self._prefix("admin:edit", view.identity)
         self._delete = request.url_for("admin:delete", identity=view.identity).path
         # A view with bulk buttons (views/bulk_decisions.py) names the form its rows'
@@ -260,7 +264,15 @@ class ListPage:
         return Cell([Link(formatted, self._target(value, linked))])
 
     def _target(self, obj: Any, linked: bool) -> str | None:
-        return self.details_href(obj) if linked and obj is not None else None
+        """The link to a related row, or None: staff see "Decided by" as a name, not as a
+        link to a user page they may not open."""
+        if not linked or obj is None:
+            return None
+        model = type(obj)
+        if model not in self._may_open:
+            scope = current_scope(self.request)
+            self._may_open[model] = scope is not None and scoping.can_any(scope, "view", model)
+        return self.details_href(obj) if self._may_open[model] else None
 
     async def filters(self) -> list[SidebarFilter]:
         """The sidebar filters, each read once, with the current values marked."""
