@@ -66,3 +66,24 @@ def test_filters_are_a_folding_panel(client: TestClient, engine: Engine) -> None
     page = client.get("/admin/event/list")
     assert '<details id="filter-sidebar" class="card" open>' in page.text
     assert '<summary class="card-header">' in page.text
+
+
+def test_every_menu_category_has_its_mark(client: TestClient, engine: Engine) -> None:
+    """Each heading of the menu has an icon like its neighbours ("Venues" and "Bookings"
+    stood bare and out of line under "Bands")."""
+    sign_in_superuser(client, engine)
+    html = client.get("/admin/").text
+    categories = re.findall(
+        r'data-sqladmin-menu-category="([^"]+)".*?<span class="nav-link-icon[^>]*>\s*(<i class="[^"]+"></i>)?',
+        html,
+        re.S,
+    )
+    assert {name for name, _ in categories} >= {
+        "Bands",
+        "Venues",
+        "Bookings",
+        "People",
+        "Audit",
+        "Account",
+    }
+    assert [name for name, icon in categories if not icon] == []

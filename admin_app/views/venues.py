@@ -147,6 +147,9 @@ class VenueAdmin(ConsoleModelView, model=Venue):
     """Venues: where events happen, each on its own time zone."""
 
     name, name_plural, category, icon = "Venue", "Venues", CATEGORY, "fa-solid fa-building"
+    # The menu takes a category's icon from its first view (without one "Venues" stood
+    # unmarked and out of line under "Bands").
+    category_icon = "fa-solid fa-building"
     column_list = [Venue.name, Venue.city, Venue.timezone, Venue.capacity]
     column_searchable_list = [Venue.name, Venue.city]
     column_sortable_list = [Venue.name, Venue.city, Venue.timezone, Venue.capacity]
