@@ -91,3 +91,18 @@ def test_staff_may_still_be_added_by_email_alone(client: TestClient, engine: Eng
 
     assert response.status_code == 302, response.text
     assert count_rows(engine, VenueStaff) == 1
+
+
+def test_an_edit_page_is_headed_by_its_row_and_a_new_form_has_no_empty_header(
+    client: TestClient, engine: Engine
+) -> None:
+    sign_in_superuser(client, engine)
+    venue = add_venue(engine, "The Blue Lantern")
+
+    edit = client.get(f"/admin/venue/edit/{venue}")
+    heading = tag(edit.text, r'<h2 class="page-title"[^>]*>.*?</h2>')
+    assert "The Blue Lantern" in heading
+
+    new = client.get("/admin/venue/create")
+    assert '<div class="page-header d-print-none"></div>' in new.text
+    assert '<h2 class="page-title"></h2>' not in new.text
