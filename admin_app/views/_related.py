@@ -15,12 +15,14 @@ from typing import Any
 from markupsafe import Markup
 from sqladmin import ModelView
 from sqladmin.ajax import QueryAjaxModelLoader
-from sqladmin.helpers import get_object_identifier
+from sqladmin.helpers import get_object_identifier, slugify_class_name
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm.interfaces import LoaderOption
 from starlette.requests import Request
 
+from admin_app import scoping
+from admin_app.request_scope import current_scope
 from admin_app.views import _reading
 from admin_app.views._filters import InputFilter
 
@@ -99,7 +101,12 @@ class EagerAjaxLoader(QueryAjaxModelLoader):
         return self.format(rows[0]) if rows else {}
 
 
-def details_link(request: Request, identity: str, pk: Any, text: Any) -> Markup:
-    """``<a>`` to the details page of row ``pk`` of view ``identity``; both parts escaped."""
-    url = request.url_for("admin:details", identity=identity, pk=pk)
+def details_link(request: Request, row: Any, text: Any) -> Markup:
+    """``<a>`` to ``row``'s details page, both parts escaped; only ``text`` when the
+    signed-in user may not open rows of its kind (staff and user pages)."""
+    scope = current_scope(request)
+    if scope is None or not scoping.can_any(scope, "view", type(row)):
+        return Markup("{}").format(text)
+    identity = slugify_class_name(type(row).__name__)
+    url = request.url_for("admin:details", identity=identity, pk=get_object_identifier(row))
     return Markup('<a href="{}">{}</a>').format(url, text)
