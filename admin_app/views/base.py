@@ -173,6 +173,13 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
     # each row keeps the button.
     name_column: ClassVar[str | None] = None
 
+    def row_heading(self, obj: Any) -> str | None:
+        """What heads ``obj``'s edit page: its name column's value, a column of the row
+        itself (``str(obj)`` may read related rows the edit page did not load)."""
+        if self.name_column is None or obj is None:
+            return None
+        return str(getattr(obj, self.name_column))
+
     def __init__(self) -> None:
         super().__init__()
         # Readable headers for columns without a label ("hold_rank" -> "Hold rank"), the
