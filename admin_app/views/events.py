@@ -68,8 +68,8 @@ NEW_EVENT_STATUSES = ("draft", "hold", "confirmed")
 DECIDED_EVENT_STATUSES = frozenset({"confirmed", "cancelled"})
 BUTTONS = f'the "{CONFIRM.label}" / "{CANCEL.label}" buttons on the event\'s page'
 EVENT_STATUS_HELP = (
-    f"Here: draft or hold (with a hold rank). To confirm or cancel the event, use {BUTTONS}: "
-    "they check the venue and the bands accepted for it."
+    "A draft can become a hold (with a hold rank) and back, here. Confirming and cancelling "
+    f"are done with {BUTTONS}: they check the venue and the bands accepted for it."
 )
 NEW_EVENT_STATUS_HELP = (
     "Draft, hold (with a hold rank) or confirmed (refused if the venue already has a confirmed "
@@ -85,8 +85,8 @@ APPLICATION_DECISION_FIELDS = ("status", "decided_at", "decided_by", "decided_by
 # this box ticked (booking.check_calendar); the audit entry records the override.
 CONFIRM_ANYWAY_FIELD = "confirm_anyway"
 CONFIRM_ANYWAY_HELP = (
-    "Tick only when the form refused a confirmed show on a day the venue marked closed or "
-    "outside its opening hours, and it should be saved all the same (recorded in the audit log)."
+    "The venue marked this day closed, or the show is outside its opening hours. Tick to "
+    "save it all the same (recorded in the audit log)."
 )
 SCHEDULE_FIELDS = ("status", "starts_at", "ends_at", "venue_id")
 TICK_CONFIRM_ANYWAY = 'Tick "Confirm anyway" and save again to keep it all the same.'
@@ -313,10 +313,11 @@ class EventAdmin(
     async def scaffold_form(self, rules: list[str] | None = None) -> type[Form]:
         """The edit form as configured; the create form offers only a new event's statuses.
         Both end with the "confirm anyway" box."""
+        scaffolded_fields = await super().scaffold_form(rules)
+        # Made after the scaffolded fields, so that it comes after them (WTForms orders
+        # fields by creation); console.css shows it only once a save asked for it.
         anyway = BooleanField("Confirm anyway", description=CONFIRM_ANYWAY_HELP)
-        form: Any = type(
-            "EventForm", (await super().scaffold_form(rules),), {CONFIRM_ANYWAY_FIELD: anyway}
-        )
+        form: Any = type("EventForm", (scaffolded_fields,), {CONFIRM_ANYWAY_FIELD: anyway})
         if rules is internals.form_create_rules(self):
             status = SelectField(
                 "Status",
