@@ -108,6 +108,13 @@ def test_an_unknown_view_is_the_default(client: TestClient, site: Site) -> None:
     assert "&lt;b&gt;" not in page.text
 
 
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "2030-02-30", "<b>", ""])
+def test_an_odd_message_day_is_ignored(client: TestClient, site: Site, day: str) -> None:
+    sign_in(client, "root@example.com")
+    page = client.get(f"/admin/calendar/venue/{site.venue_a}?month={MONTH}&day={day}")
+    assert page.status_code == 200
+
+
 @pytest.mark.parametrize(
     ("kind", "who", "status", "said"),
     [

@@ -22,7 +22,7 @@ from starlette.responses import RedirectResponse, Response
 
 from admin_app import sqladmin_internals as internals
 from admin_app.auth import CurrentUser
-from admin_app.calendars import Month
+from admin_app.calendars import Month, MonthError
 from admin_app.pages import _calendar_data as data
 from admin_app.pages._calendar_data import PageError, parse_day, parse_id
 from admin_app.redirects import back_to_page
@@ -54,21 +54,26 @@ def chosen_view(request: Request) -> str | None:
     return view if view in VIEWS_OF_A_MONTH else None
 
 
+def view_context(request: Request) -> dict[str, Any]:
+    """The chosen view, and the query parameters that keep it in a page's links."""
+    view = chosen_view(request)
+    return {"view": view, "keep_view": {"view": view} if view else {}}
+
+
 def layout_context(request: Request, month: Month) -> dict[str, Any]:
-    """What every month page needs besides its data: the chosen view (and the query
-    parameters that keep it in links), and the day whose change the messages are about.
+    """What every month page needs besides its data: :func:`view_context`, and the day of
+    ``month`` whose change the messages are about.
 
     A day-marking or hold redirect names that day (``?day=``) so the message is shown in the
     day's own cell, where the fragment scrolls the eye, not at the top of a long page.
     """
-    view = chosen_view(request)
     try:
         message_day: date | None = date.fromisoformat(request.query_params.get("day", ""))
-    except ValueError:
+        if message_day is not None and Month.of(message_day) != month:
+            message_day = None
+    except (ValueError, MonthError):
         message_day = None
-    if message_day is not None and Month.of(message_day) != month:
-        message_day = None
-    return {"view": view, "keep_view": {"view": view} if view else {}, "message_day": message_day}
+    return {**view_context(request), "message_day": message_day}
 
 
 def feed_urls(request: Request, route: str, token: str) -> dict[str, str]:
@@ -158,11 +163,8 @@ class CalendarView(BaseView):
         found = await self._run(request, data.search_bands, query)
         if isinstance(found, Response):
             return found
-        view = chosen_view(request)
-        context = {"cal": None, "query": query or "", "found": found}
-        return await self._render(
-            request, BAND_TEMPLATE, {**context, "keep_view": {"view": view} if view else {}}
-        )
+        context = {"cal": None, "query": query or "", "found": found, **view_context(request)}
+        return await self._render(request, BAND_TEMPLATE, context)
 
     @expose("/calendar/band/{band_id}", methods=["GET"], identity="calendar-band")
     async def band(self, request: Request) -> Response:
