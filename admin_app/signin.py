@@ -4,8 +4,9 @@ SQLAdmin's own pages say "Invalid credentials.", always land on the index and si
 a GET, which any link or image on another site could fire. :class:`ConsoleAdmin` keeps
 SQLAdmin's routes and names but answers with the console's rules: one refusal message,
 HTTP 429 while an email or a client address is throttled, ``next`` followed only within
-the console, and sign-out by POST only (a GET gets 405). Its index route (``/admin/``)
-is the Today page.
+the console, and sign-out by POST only (a GET changes nothing: it goes back to the console
+with a note, as every form-only address does, see admin_app/redirects.py). Its index route
+(``/admin/``) is the Today page.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from starlette.routing import BaseRoute, Route
 
 from admin_app.auth import SIGN_IN_REFUSED, ConsoleAuth
 from admin_app.pages import today
+from admin_app.redirects import back_to_page
 
 LOGIN_TEMPLATE = "sqladmin/login.html"
 MAX_NEXT_LENGTH = 2000
@@ -60,12 +62,33 @@ class ConsoleAdmin(Admin):
     ) -> None:
         super().__init__(app, authentication_backend=authentication_backend, **kwargs)
         self.console_auth = authentication_backend
-        self.admin.router.routes = [self._post_only_logout(route) for route in self.admin.routes]
+        self.admin.router.routes = [
+            *(self._post_only_logout(route) for route in self.admin.routes),
+            *self._get_twins(),
+        ]
 
     def _post_only_logout(self, route: BaseRoute) -> BaseRoute:
         if isinstance(route, Route) and route.name == "logout":
             return Route("/logout", endpoint=self.logout, name="logout", methods=["POST"])
         return route
+
+    def _get_twins(self) -> list[BaseRoute]:
+        """GET twins of SQLAdmin's own form-only addresses (sign-out, and the delete and
+        import a page's script calls): a 303 back with a note, never a 405."""
+        return [
+            Route("/logout", self._logout_page, name="logout-get", methods=["GET"]),
+            Route("/{identity}/delete", self._list_page, name="delete-get", methods=["GET"]),
+            Route("/{identity}/import", self._list_page, name="import-get", methods=["GET"]),
+        ]
+
+    @staticmethod
+    async def _logout_page(request: Request) -> Response:
+        # Signing out stays a POST (a link or image elsewhere cannot fire it).
+        return back_to_page(request, "admin:index")
+
+    @staticmethod
+    async def _list_page(request: Request) -> Response:
+        return back_to_page(request, "admin:list", identity=str(request.path_params["identity"]))
 
     def init_templating_engine(self) -> Jinja2Templates:
         """SQLAdmin's templates, plus the menu's "N to decide" count (pages/today.py)."""

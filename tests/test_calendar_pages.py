@@ -172,7 +172,7 @@ def test_staff_mark_a_day_and_clear_it(client: TestClient, engine: Engine, site:
 
     assert marked.status_code == 303
     assert marked.headers["location"].endswith(
-        f"/admin/calendar/venue/{site.venue_a}?month=2030-04#day-2030-04-10"
+        f"/admin/calendar/venue/{site.venue_a}?month=2030-04&day=2030-04-10#day-2030-04-10"
     )
     assert venue_marks(engine) == [(site.venue_a, date(2030, 4, 10), "closed", "Private party")]
     assert audit_of(engine, "VenueAvailability") == [("create", "staff-a@example.com")]
@@ -291,7 +291,7 @@ def test_place_a_hold_from_the_match_page(client: TestClient, engine: Engine, si
 
     assert held.status_code == 303
     assert held.headers["location"].endswith(
-        f"/admin/calendar/venue/{site.venue_a}?month=2030-04#day-2030-04-05"
+        f"/admin/calendar/venue/{site.venue_a}?month=2030-04&day=2030-04-05#day-2030-04-05"
     )
     with Session(engine) as session:
         event_row = session.scalars(select(Event)).one()

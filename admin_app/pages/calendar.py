@@ -22,7 +22,7 @@ from starlette.responses import RedirectResponse, Response
 
 from admin_app import sqladmin_internals as internals
 from admin_app.auth import CurrentUser
-from admin_app.calendars import Month
+from admin_app.calendars import Month, MonthError
 from admin_app.pages import _calendar_data as data
 from admin_app.pages._calendar_data import PageError, parse_day, parse_id
 from admin_app.redirects import back_to_page
@@ -38,11 +38,42 @@ MATCH_TEMPLATE = "console/calendar_match.html"
 NOTICE_TEMPLATE = "console/calendar_notice.html"
 CONFIRM_TEMPLATE = "console/confirm.html"
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# ``?view=``: the month as a grid or as a list of days. Absent (or anything else): the
+# stylesheet picks by width (a list below 768 px), so a shared link looks right on both.
+VIEWS_OF_A_MONTH = ("month", "list")
 
 
 def _form_texts(form: Any) -> dict[str, str]:
     """The submitted fields that are text (an uploaded file is ignored)."""
     return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def chosen_view(request: Request) -> str | None:
+    """The layout the user picked (``?view=month|list``), or None for the responsive default."""
+    view = request.query_params.get("view")
+    return view if view in VIEWS_OF_A_MONTH else None
+
+
+def view_context(request: Request) -> dict[str, Any]:
+    """The chosen view, and the query parameters that keep it in a page's links."""
+    view = chosen_view(request)
+    return {"view": view, "keep_view": {"view": view} if view else {}}
+
+
+def layout_context(request: Request, month: Month) -> dict[str, Any]:
+    """What every month page needs besides its data: :func:`view_context`, and the day of
+    ``month`` whose change the messages are about.
+
+    A day-marking or hold redirect names that day (``?day=``) so the message is shown in the
+    day's own cell, where the fragment scrolls the eye, not at the top of a long page.
+    """
+    try:
+        message_day: date | None = date.fromisoformat(request.query_params.get("day", ""))
+        if message_day is not None and Month.of(message_day) != month:
+            message_day = None
+    except (ValueError, MonthError):
+        message_day = None
+    return {**view_context(request), "message_day": message_day}
 
 
 def feed_urls(request: Request, route: str, token: str) -> dict[str, str]:
@@ -92,6 +123,9 @@ class CalendarView(BaseView):
         month = request.query_params.get("month")
         if month:
             target = target.include_query_params(month=month)
+        view = chosen_view(request)
+        if view:
+            target = target.include_query_params(view=view)
         return RedirectResponse(target, status_code=status.HTTP_302_FOUND)
 
     @expose("/calendar/venue/{venue_id}", methods=["GET"], identity="calendar-venue")
@@ -129,9 +163,8 @@ class CalendarView(BaseView):
         found = await self._run(request, data.search_bands, query)
         if isinstance(found, Response):
             return found
-        return await self._render(
-            request, BAND_TEMPLATE, {"cal": None, "query": query or "", "found": found}
-        )
+        context = {"cal": None, "query": query or "", "found": found, **view_context(request)}
+        return await self._render(request, BAND_TEMPLATE, context)
 
     @expose("/calendar/band/{band_id}", methods=["GET"], identity="calendar-band")
     async def band(self, request: Request) -> Response:
@@ -198,7 +231,9 @@ class CalendarView(BaseView):
         if isinstance(message, Response):
             return message
         Flash.success(request, message)
-        return self._back_to_month(request, "admin:view-calendar-venue", "venue_id", venue_id, day)
+        return self._back_to_month(
+            request, "admin:view-calendar-venue", "venue_id", venue_id, day, form.get("view")
+        )
 
     # --- helpers ----------------------------------------------------------------------
 
@@ -213,7 +248,8 @@ class CalendarView(BaseView):
         )
         if isinstance(context, Response):
             return context
-        return await self._render(request, VENUE_TEMPLATE, {**context, **extra})
+        layout = layout_context(request, context["cal"].month)
+        return await self._render(request, VENUE_TEMPLATE, {**context, **layout, **extra})
 
     async def _band_response(self, request: Request, **extra: Any) -> Response:
         try:
@@ -231,7 +267,8 @@ class CalendarView(BaseView):
         )
         if isinstance(context, Response):
             return context
-        return await self._render(request, BAND_TEMPLATE, {**context, **extra})
+        layout = layout_context(request, context["cal"].month)
+        return await self._render(request, BAND_TEMPLATE, {**context, **layout, **extra})
 
     async def _mark_day(
         self, request: Request, owner: type[Venue] | type[Band], key: str, route: str
@@ -248,7 +285,7 @@ class CalendarView(BaseView):
         if isinstance(message, Response):
             return message
         Flash.success(request, message)
-        return self._back_to_month(request, route, key, owner_id, day)
+        return self._back_to_month(request, route, key, owner_id, day, form.get("view"))
 
     async def _regenerate(
         self,
@@ -313,10 +350,14 @@ class CalendarView(BaseView):
 
     @staticmethod
     def _back_to_month(
-        request: Request, route: str, key: str, owner_id: int, day: date
+        request: Request, route: str, key: str, owner_id: int, day: date, view: str | None
     ) -> Response:
+        """The month of ``day`` in the view the form was sent from, scrolled to that day,
+        with the message in the day's cell (``?day=``, see :func:`layout_context`)."""
         url: URL = request.url_for(route, **{key: str(owner_id)})
-        target = url.include_query_params(month=str(Month.of(day)))
+        target = url.include_query_params(month=str(Month.of(day)), day=day.isoformat())
+        if view in VIEWS_OF_A_MONTH:
+            target = target.include_query_params(view=view)
         # 303: the browser follows with a GET, so reloading the page never re-posts.
         return RedirectResponse(f"{target}#day-{day.isoformat()}", status_code=303)
 

@@ -27,6 +27,7 @@ from starlette.responses import RedirectResponse, Response
 from admin_app import invites
 from admin_app import sqladmin_internals as internals
 from admin_app.localtime import format_local
+from admin_app.redirects import back_to_page
 from admin_app.request_scope import current_scope
 from admin_app.request_session import SessionSource, source_of
 from admin_app.scoping import Scope, ScopeError, may_invite
@@ -155,6 +156,16 @@ class InvitesView(BaseView):
             "expires": format_local(done.expires_at, done.timezone),
         }
         return await self._show(request, {"form": {"venue": typed["venue"]}, "issued": issued})
+
+    @expose("/invites/send", methods=["GET"], identity="invite-send-get")
+    async def send_page(self, request: Request) -> Response:
+        """Opened directly (a reload of a refused invite): back to the invites page."""
+        return back_to_page(request, "admin:view-invites")
+
+    @expose("/invites/{invite_id}/revoke", methods=["GET"], identity="invite-revoke-get")
+    async def revoke_page(self, request: Request) -> Response:
+        """Opened directly (a reload of a refused withdrawal): back to the invites page."""
+        return back_to_page(request, "admin:view-invites")
 
     @expose("/invites/{invite_id}/revoke", methods=["POST"], identity="invite-revoke")
     async def revoke(self, request: Request) -> Response:

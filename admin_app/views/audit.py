@@ -13,6 +13,7 @@ from typing import Any, Literal
 from markupsafe import Markup
 from sqladmin import BaseView, ModelView, expose
 from sqladmin.filters import AllUniqueStringValuesFilter
+from sqladmin.pagination import Pagination
 from sqlalchemy import Select, select
 from sqlalchemy.orm import InstrumentedAttribute
 from starlette.concurrency import run_in_threadpool
@@ -24,6 +25,7 @@ from admin_app import sqladmin_internals as internals
 from admin_app.localtime import format_local
 from admin_app.request_session import source_of
 from admin_app.views import audit_display
+from admin_app.views._audit_zones import UTC_ZONE, Clocks, is_key, model_named, zones_of
 from admin_app.views._filters import InputFilter
 from admin_app.views.base import ConsoleModelView
 from models import AuditEntry
@@ -33,6 +35,8 @@ HISTORY_ROUTE = "admin:view-object-history"
 HISTORY_TEMPLATE = "console/object_history.html"
 # One page of an object's history: enough for years of edits, bounded for the page's speed.
 HISTORY_LIMIT = 200
+# Where AuditLogView.list leaves the zone of each entry on the page, by entry id.
+ZONES_STATE = "audit_zones"
 
 
 def history_url(request: Request, object_type: str, object_id: object) -> str:
@@ -60,17 +64,39 @@ def _labels_of(view: BaseView) -> dict[str, dict[str, str]]:
     return labels
 
 
-def _shown(view: BaseView, entries_of: Callable[[Any], list[AuditEntry]]) -> Any:
+def _shown(
+    view: BaseView,
+    entries_of: Callable[[Any], list[AuditEntry]],
+    earlier_of: Callable[[Any, list[AuditEntry]], list[AuditEntry]] | None = None,
+) -> Any:
     """``entries_of(session)`` shown, with their action codes (a thread: it reads names
-    and zones)."""
+    and zones); ``earlier_of(session, entries)``: older entries that say at which venue
+    they were made."""
 
     def read() -> tuple[list[audit_display.ShownEntry], list[str]]:
         with source_of(internals.admin_of(view).session_maker)() as session:
             entries = entries_of(session)
-            shown = audit_display.shown_entries(session, entries, _labels_of(view))
+            earlier = earlier_of(session, entries) if earlier_of else []
+            labels = _labels_of(view)
+            shown = audit_display.shown_entries(session, entries, labels, earlier)
             return shown, [entry.action for entry in entries]
 
     return run_in_threadpool(read)
+
+
+def _of_object(
+    session: Any, object_type: str, object_id: str, up_to: int | None = None
+) -> list[AuditEntry]:
+    """The object's newest entries (at most HISTORY_LIMIT; only up to entry ``up_to``)."""
+    stmt = (
+        select(AuditEntry)
+        .where(AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
+        .order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc())
+        .limit(HISTORY_LIMIT)
+    )
+    if up_to is not None:
+        stmt = stmt.where(AuditEntry.id <= up_to)
+    return list(session.scalars(stmt))
 
 
 def _is_superuser(request: Request) -> bool:
@@ -98,9 +124,12 @@ def _type_words(entry: Any, _attr: Any) -> str:
     return audit_display.type_words(entry.object_type)
 
 
-def _when_utc(entry: Any, _attr: Any) -> str:
-    # The log mixes venues: the list names one zone for all; an entry's page uses the venue's.
-    return format_local(entry.occurred_at, audit_display.UTC_ZONE)
+def _when(entry: Any, _attr: Any, request: Request) -> str:
+    # Each entry on its venue's clock (UTC when it has none), zone named: the page's zones
+    # were read for all its rows at once (AuditLogView.list).
+    clocks: dict[int, Clocks] = getattr(request.state, ZONES_STATE, {})
+    shown = clocks.get(entry.id)
+    return format_local(entry.occurred_at, shown.after if shown else UTC_ZONE)
 
 
 class _WordsFilter(AllUniqueStringValuesFilter):
@@ -219,7 +248,7 @@ class AuditLogView(ConsoleModelView, model=AuditEntry):
         AuditEntry.object_id: _object_id_link,
         AuditEntry.action: _action_words,
         AuditEntry.object_type: _type_words,
-        AuditEntry.occurred_at: _when_utc,
+        AuditEntry.occurred_at: _when,
     }
     column_default_sort = [(AuditEntry.occurred_at, True), (AuditEntry.id, True)]
     column_sortable_list = [
@@ -242,6 +271,19 @@ class AuditLogView(ConsoleModelView, model=AuditEntry):
         ),
     ]
 
+    async def list(self, request: Request) -> Pagination:
+        """One page of entries, and the zone each one's time reads in (see ``_when``): a
+        fixed number of statements for the whole page, in a worker thread."""
+        pagination = await super().list(request)
+        sessions = source_of(internals.admin_of(self).session_maker)
+
+        def read() -> dict[int, Clocks]:
+            with sessions() as session:
+                return zones_of(session, pagination.rows)
+
+        setattr(request.state, ZONES_STATE, await run_in_threadpool(read))
+        return pagination
+
     async def export_cell(self, row: Any, name: str, request: Request | None) -> Any:
         """Plain object ids in the CSV (the list's history links are for the browser) and
         sortable ISO 8601 UTC times (the list's are for reading)."""
@@ -263,13 +305,20 @@ class AuditLogView(ConsoleModelView, model=AuditEntry):
         """Adds ``entry``: the entry in words, its changes as a before → after table."""
         context: dict[str, Any] = await super().details_context(request)
         pk = str(request.path_params.get("pk", ""))
-        if not audit_display.is_key(pk):
+        if not is_key(pk):
             return {**context, "entry": None}
 
         def one(session: Any) -> list[AuditEntry]:
             return list(session.scalars(select(AuditEntry).where(AuditEntry.id == int(pk))))
 
-        shown, _actions = await _shown(self, one)
+        def before_it(session: Any, found: list[AuditEntry]) -> list[AuditEntry]:
+            # Which venue the object was at then: what the object's older entries recorded.
+            object_type = found[0].object_type if found else None
+            if not object_type:
+                return []
+            return _of_object(session, object_type, found[0].object_id or "", found[0].id)
+
+        shown, _actions = await _shown(self, one, before_it)
         return {**context, "entry": shown[0] if shown else None}
 
 
@@ -291,17 +340,11 @@ class ObjectHistoryView(BaseView):
         """The page of ``object_type`` ``object_id``'s entries (the object may be gone)."""
         object_type = str(request.path_params["object_type"])
         object_id = str(request.path_params["object_id"])
-        if audit_display.model_named(object_type) is None:
+        if model_named(object_type) is None:
             raise HTTPException(status_code=404)
 
         def of_object(session: Any) -> list[AuditEntry]:
-            stmt = (
-                select(AuditEntry)
-                .where(AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
-                .order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc())
-                .limit(HISTORY_LIMIT)
-            )
-            return list(session.scalars(stmt))
+            return _of_object(session, object_type, object_id)
 
         entries, actions = await _shown(self, of_object)
         # Headed by the object's latest name; its kind and key below (it may be gone).

@@ -18,7 +18,8 @@ from sqlalchemy import Boolean, Date, DateTime, Time, inspect
 from sqlalchemy.orm import Mapper, Session
 
 from admin_app.localtime import format_local
-from models import AuditEntry, Base, Venue
+from admin_app.views._audit_zones import Clocks, is_key, model_named, zones_of
+from models import AuditEntry, Base
 
 ACTION_WORDS = {
     "create": "Created",
@@ -53,7 +54,6 @@ TYPE_WORDS = {"User": "Person", "EventApplication": "Application", "VenueStaff":
 NOTE_LABELS = {"reason": "Reason", "override": "Done anyway, over"}
 EMPTY = "—"
 HIDDEN_FIELDS = frozenset({"id"})
-UTC_ZONE = "UTC"
 
 
 def action_words(code: str | None) -> str:
@@ -70,20 +70,6 @@ def type_words(class_name: str | None) -> str:
     if class_name in TYPE_WORDS:
         return TYPE_WORDS[class_name]
     return re.sub(r"(?<!^)(?=[A-Z])", " ", class_name).capitalize()
-
-
-def is_key(value: Any) -> bool:
-    """True for a plain integer key (``7`` or ``"7"``) that fits a BIGINT column."""
-    text = str(value)
-    return text.isascii() and text.isdigit() and len(text) <= 18
-
-
-def model_named(class_name: str | None) -> type[Base] | None:
-    """The mapped class called ``class_name`` (as :func:`admin_app.audit.record` names it)."""
-    for mapper in Base.registry.mappers:
-        if mapper.class_.__name__ == class_name:
-            return mapper.class_
-    return None
 
 
 @dataclass(frozen=True)
@@ -124,19 +110,19 @@ def _label(mapper: Mapper[Any] | None, key: str, labels: Mapping[str, str]) -> s
 
 
 class _Formatter:
-    """Formats one object's values; remembers related rows' names across entries."""
+    """Formats the values of one kind of object; remembers related rows' names."""
 
-    def __init__(self, session: Session, mapper: Mapper[Any] | None, zone_name: str) -> None:
+    def __init__(self, session: Session, mapper: Mapper[Any] | None) -> None:
         self.session = session
         self.mapper = mapper
-        self.zone_name = zone_name
         self.names: dict[tuple[type[Any], Any], str] = {}
 
-    def value(self, key: str, raw: Any) -> str:
+    def value(self, key: str, raw: Any, zone_name: str) -> str:
+        """``raw`` as the object's pages show it; times on the clock of ``zone_name``."""
         if raw is None or raw == "":
             return EMPTY
         if isinstance(raw, list):
-            return "; ".join(self.value(key, item) for item in raw)
+            return "; ".join(self.value(key, item, zone_name) for item in raw)
         column = self.mapper.columns.get(key) if self.mapper is not None else None
         if column is None:
             return str(raw)
@@ -148,7 +134,7 @@ class _Formatter:
             if isinstance(kind, Boolean):
                 return "Yes" if raw else "No"
             if isinstance(kind, DateTime):
-                return format_local(datetime.fromisoformat(str(raw)), self.zone_name)
+                return format_local(datetime.fromisoformat(str(raw)), zone_name)
             if isinstance(kind, Time):
                 return f"{time.fromisoformat(str(raw)):%H:%M}"
             if isinstance(kind, Date):
@@ -180,40 +166,24 @@ class _Formatter:
         return self.names[(target, raw)]
 
 
-def _venue_zone(session: Session, model: type[Any] | None, object_id: str, entries: Any) -> str:
-    """The zone of the object's venue (the object's pages show its times on that clock);
-    UTC for objects of no venue."""
-    obj = session.get(model, int(object_id)) if model is not None and is_key(object_id) else None
-    venue = obj if isinstance(obj, Venue) else getattr(obj, "venue", None)
-    if venue is None:
-        venue = getattr(getattr(obj, "event", None), "venue", None)
-    if venue is None:  # deleted: the venue its entries name
-        for entry in entries:
-            for before_after in (entry.changes or {}).get("venue_id") or []:
-                if isinstance(before_after, int) and is_key(before_after):
-                    venue = session.get(Venue, before_after)
-    return str(getattr(venue, "timezone", None) or UTC_ZONE)
-
-
 def shown_entries(
     session: Session,
     entries: Sequence[AuditEntry],
     labels_of: Mapping[str, Mapping[str, str]] | None = None,
+    earlier: Sequence[AuditEntry] = (),
 ) -> list[ShownEntry]:
     """``entries`` as people read them (in the same order). ``labels_of`` gives, per class
-    name, the labels its console view shows for its fields."""
-    by_object: dict[tuple[str, str], list[AuditEntry]] = {}
-    for entry in entries:
-        by_object.setdefault((entry.object_type or "", entry.object_id or ""), []).append(entry)
-    formatters: dict[tuple[str, str], _Formatter] = {}
-    for (class_name, object_id), group in by_object.items():
+    name, the labels its console view shows for its fields; ``earlier``, older entries of
+    the same object that tell which venue's clock the shown ones read on (see
+    :mod:`admin_app.views._audit_zones`)."""
+    formatters: dict[str, _Formatter] = {}
+    for class_name in {entry.object_type or "" for entry in entries}:
         model = model_named(class_name)
-        mapper = inspect(model) if model is not None else None
-        zone_name = _venue_zone(session, model, object_id, group)
-        formatters[(class_name, object_id)] = _Formatter(session, mapper, zone_name)
+        formatters[class_name] = _Formatter(session, inspect(model) if model else None)
+    clocks = zones_of(session, entries, earlier)
     labels_of = labels_of or {}
     return [
-        _shown(entry, formatters[(entry.object_type or "", entry.object_id or "")], labels_of)
+        _shown(entry, formatters[entry.object_type or ""], clocks[entry.id], labels_of)
         for entry in entries
     ]
 
@@ -240,14 +210,17 @@ def _pairs(changes: Mapping[str, Any]) -> Iterable[tuple[str, Any, Any]]:
 
 
 def _shown(
-    entry: AuditEntry, formatter: _Formatter, labels_of: Mapping[str, Mapping[str, str]]
+    entry: AuditEntry,
+    formatter: _Formatter,
+    clocks: Clocks,
+    labels_of: Mapping[str, Mapping[str, str]],
 ) -> ShownEntry:
     labels = labels_of.get(entry.object_type or "", {})
     rows = [
         FieldChange(
             _label(formatter.mapper, key, labels),
-            formatter.value(key, before),
-            formatter.value(key, after),
+            formatter.value(key, before, clocks.before),
+            formatter.value(key, after, clocks.after),
         )
         for key, before, after in _pairs(entry.changes or {})
         # The key is in the entry's heading already; a new row's would only repeat it.
@@ -255,7 +228,7 @@ def _shown(
     ]
     return ShownEntry(
         id=entry.id,
-        when=format_local(entry.occurred_at, formatter.zone_name),
+        when=format_local(entry.occurred_at, clocks.after),
         action=action_words(entry.action),
         actor=entry.actor_email or "(nobody signed in)",
         object_type=type_words(entry.object_type),
