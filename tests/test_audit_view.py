@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func, select
@@ -141,7 +142,7 @@ def test_history_url_lists_one_objects_entries(client: TestClient, engine: Engin
 
     assert url == f"{BASE}{LIST}?object_type=Event&object_id=7"
     assert shown_objects(client, url.split("?", 1)[1]) == ["Friday &lt;b&gt;gig&lt;/b&gt;"]
-    # The list links each object id to that object's history page.
+    # The list links each object to that object's history page.
     assert history_url(request, "Event", 8) == f"{BASE}/admin/history/Event/8"
     assert 'href="http://testserver/admin/history/Event/8"' in client.get(LIST).text
 
@@ -158,3 +159,28 @@ def test_superuser_can_export(client: TestClient, engine: Engine) -> None:
     assert "Friday <b>gig</b>" in response.text
     assert "<a href" not in response.text
     assert "Saturday gig" not in response.text
+
+
+def test_the_list_fits_a_desk_and_names_link_to_their_history(
+    client: TestClient, engine: Engine
+) -> None:
+    """When, action, actor, object type and object: the object's id and the client address
+    are on the entry's page and in the export, not columns pushing the list off screen."""
+    add_user(engine, OPS, superuser=True)
+    add_entries(engine)
+    sign_in(client, OPS)
+
+    page = client.get(LIST).text
+    headers = re.findall(r"<th[^>]*>(?:<a [^>]*>)?(?:<i [^>]*></i> )?([^<]+)", page)
+    assert [h.strip() for h in headers if h.strip()] == [
+        "When",
+        "Action",
+        "Actor",
+        "Object type",
+        "Object",
+    ]
+    assert '<a href="http://testserver/admin/history/Event/8">Saturday gig</a>' in page
+
+    exported = client.get("/admin/audit-entry/export/csv").text.splitlines()[0]
+    assert "Object id" in exported
+    assert "From address" in exported
