@@ -4,7 +4,8 @@
   row's (SQLAdmin's ForeignKeyFilter would list every row of the related table instead).
 * :class:`EagerAjaxLoader`: a relation picker (``form_ajax_refs``) whose options are
   loaded with the relationships their ``str()`` reads.
-* :func:`details_link`: a link to another row's details page, escaped.
+* :func:`may_open`: may the viewer open a row's details page? :func:`details_link`: a
+  link to it when they may, else its name as text (never a link to a "403 Forbidden").
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from typing import Any
 from markupsafe import Markup
 from sqladmin import ModelView
 from sqladmin.ajax import QueryAjaxModelLoader
-from sqladmin.helpers import get_object_identifier
+from sqladmin.helpers import get_object_identifier, slugify_class_name
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm.interfaces import LoaderOption
 from starlette.requests import Request
 
+from admin_app import scoping
+from admin_app.request_scope import current_scope
 from admin_app.views import _reading
 from admin_app.views._filters import InputFilter
 
@@ -99,7 +102,23 @@ class EagerAjaxLoader(QueryAjaxModelLoader):
         return self.format(rows[0]) if rows else {}
 
 
-def details_link(request: Request, identity: str, pk: Any, text: Any) -> Markup:
-    """``<a>`` to the details page of row ``pk`` of view ``identity``; both parts escaped."""
-    url = request.url_for("admin:details", identity=identity, pk=pk)
-    return Markup('<a href="{}">{}</a>').format(url, text)
+def may_open(request: Request, obj: Any) -> bool:
+    """May the signed-in user open ``obj``'s details page? The question the page itself
+    asks (``ConsoleModelView.has_permission``: scoping's "view"), answered from the
+    request's scope without a statement."""
+    scope = current_scope(request)
+    return scope is not None and scoping.can(scope, "view", type(obj), obj)
+
+
+def details_url(request: Request, obj: Any) -> str:
+    """The path of ``obj``'s details page (its view named after its class, as SQLAdmin's)."""
+    identity = slugify_class_name(type(obj).__name__)
+    return request.url_for("admin:details", identity=identity, pk=get_object_identifier(obj)).path
+
+
+def details_link(request: Request, obj: Any, text: Any) -> Markup:
+    """``<a>`` to ``obj``'s details page when the user may open it, else ``text`` alone;
+    escaped."""
+    if not may_open(request, obj):
+        return Markup("{}").format(text)
+    return Markup('<a href="{}">{}</a>').format(details_url(request, obj), text)

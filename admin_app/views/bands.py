@@ -38,12 +38,12 @@ _USER_PICKER = {"fields": ("full_name", "email"), "order_by": "full_name"}
 
 def _band_link(row: Any, _attr: str, request: Request) -> Markup:
     band = row.band_member.band if isinstance(row, BandMemberAvailability) else row.band
-    return details_link(request, "band", band.id, band.name)
+    return details_link(request, band, band.name)
 
 
 def _user_link(row: Any, _attr: str, request: Request) -> Markup:
     user = row.band_member.user if isinstance(row, BandMemberAvailability) else row.user
-    return details_link(request, "user", user.id, user.full_name)
+    return details_link(request, user, user.full_name)
 
 
 def _band_filter(link: Link) -> NameFilter:

@@ -80,6 +80,7 @@ from admin_app.request_scope import current_scope
 from admin_app.views import (
     _counting,
     _deleting,
+    _details_page,
     _list_page,
     _reading,
     _saving,
@@ -342,6 +343,10 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
     async def list_context(self, request: Request) -> dict[str, Any]:
         """What console/list.html shows besides the rows' objects (see ``_list_page``)."""
         return {"console_list": _list_page.ListPage(self, request)}
+
+    async def details_context(self, request: Request) -> dict[str, Any]:
+        """What sqladmin/details.html shows besides the row (see ``_details_page``)."""
+        return {"console_details": _details_page.DetailsPage(self, request)}
 
     # --- export ----------------------------------------------------------------------
 

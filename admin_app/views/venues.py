@@ -20,6 +20,7 @@ from admin_app.localtime import format_local, is_known_zone, zone_names
 from admin_app.request_scope import current_scope
 from admin_app.views._errors import ConsoleFormError
 from admin_app.views._filters import DateBoundFilter
+from admin_app.views._related import details_link
 from admin_app.views.base import ConsoleModelView
 from models import (
     STAFF_ROLES,
@@ -65,10 +66,6 @@ class PositiveIntegerField(IntegerField):  # type: ignore[misc]
             raise ValidationError("The capacity must be greater than zero.")
 
 
-def _details_url(request: Request, identity: str, pk: Any) -> str:
-    return str(request.url_for("admin:details", identity=identity, pk=pk))
-
-
 def staff_links(venue: Venue, _name: str, request: Request) -> Markup:
     """The venue's people, each linking to their user page and marked when their account
     is not simply active; for its managers, each open invite with its expiry (venue time)
@@ -80,9 +77,9 @@ def staff_links(venue: Venue, _name: str, request: Request) -> Markup:
     now = datetime.now(UTC)
     items = []
     for staff in sorted(venue.staff, key=lambda staff: staff.user.full_name):
-        line = Markup('<a href="{}">{}</a> ({})').format(
-            _details_url(request, "user", staff.user_id), staff.user.full_name, staff.role
-        )
+        # Linked only for who may open a user's page (staff may not).
+        line = details_link(request, staff.user, staff.user.full_name)
+        line += Markup(" ({})").format(staff.role)
         standing = invites.standing(staff.user)
         if standing:
             line += Markup(
@@ -132,9 +129,8 @@ def upcoming_links(venue: Venue, _name: str, request: Request) -> Markup:
     """The venue's next events on its own clock, each linking to the event."""
     events = sorted(venue.events, key=lambda event: event.starts_at)[:UPCOMING_SHOWN]
     items = [
-        Markup('<a href="{}">{}</a> — {} ({})').format(
-            _details_url(request, "event", event.id),
-            event.title,
+        details_link(request, event, event.title)
+        + Markup(" — {} ({})").format(
             format_local(event.starts_at, venue.timezone),
             event.status,
         )
