@@ -492,7 +492,7 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
         # Only the DELETE route itself asks the database: the list and details pages call
         # this for every row they show, and must not run a query per row.
         if request.method == "DELETE":
-            reason = await anyio.to_thread.run_sync(self._delete_blocker, model)
+            reason = await anyio.to_thread.run_sync(self.delete_blocker, model)
             if reason:
                 raise HTTPException(status_code=400, detail=reason)
         return True
@@ -502,7 +502,9 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
             obj = session.scalars(_reading.by_identifier(self.model, pk)).first()
             return _versions.stale_message(session, obj, self.name.lower())
 
-    def _delete_blocker(self, model: Any) -> str | None:
+    def delete_blocker(self, model: Any) -> str | None:
+        """Why ``model`` cannot be deleted (rows that still refer to it), or None; runs
+        statements, so call it in a worker thread."""
         with self.session_maker() as session:
             return _saving.delete_blocker(session, model, self.name.lower())
 
