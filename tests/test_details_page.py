@@ -189,6 +189,7 @@ def test_rows_staff_may_not_open_are_text_not_links(client: TestClient, world: W
     assert client.get(f"/admin/user/details/{world.root_id}").status_code == 403
 
     staff_row = details(client, f"/admin/venue-staff/details/{world.staff_row_a}")
+    assert list(staff_row.values) == ["Venue", "Person", "Role"]  # no raw "User id"
     (person,) = staff_row.values["Person"]
     assert person.href is None
     assert person.text

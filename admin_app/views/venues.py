@@ -199,6 +199,8 @@ class VenueStaffAdmin(ConsoleModelView, model=VenueStaff):
         "fa-solid fa-id-badge",
     )
     column_list = ["venue", "user", "role"]
+    # Not SQLAdmin's every column: "Venue id 1" and "User id 2" beside the names.
+    column_details_list = column_list
     column_searchable_list = ["venue.name", "user.full_name", "user.email"]
     column_sortable_list = [VenueStaff.role]
     column_filters = [
@@ -315,6 +317,7 @@ class VenueAvailabilityAdmin(ConsoleModelView, model=VenueAvailability):
         "fa-solid fa-calendar-day",
     )
     column_list = ["venue", "date", "status", "note"]
+    column_details_list = column_list  # without the raw ids
     column_sortable_list = [VenueAvailability.date, VenueAvailability.status]
     column_default_sort = [("date", True)]
     column_searchable_list = ["venue.name", VenueAvailability.note]
