@@ -77,7 +77,8 @@ def test_delete_a_row_without_javascript(
     with page.expect_navigation():
         question.get_by_role("button", name="Delete").click()
     assert page.url == f"{base}/admin/event/list"
-    assert f"Deleted event #{event_id}." in (page.get_by_test_id("flash").text_content() or "")
+    flash = page.get_by_test_id("flash").text_content() or ""
+    assert f"Deleted event “{NEWCOMERS_NIGHT}”." in flash
     save_screenshot(page, f"delete-done-{viewport}")
     assert scalars(db, select(Event.id).where(Event.id == event_id)) == []
     assert scalars(db, applications) == []
@@ -96,5 +97,6 @@ def test_with_javascript_the_link_still_opens_the_modal_that_deletes(
     assert page.url.startswith(f"{base}/admin/event/list")  # the modal, not the page
     with page.expect_navigation():
         page.locator("#modal-delete-button").click()
-    assert f"Deleted event #{event_id}." in (page.get_by_test_id("flash").text_content() or "")
+    flash = page.get_by_test_id("flash").text_content() or ""
+    assert f"Deleted event “{NEWCOMERS_NIGHT}”." in flash
     assert scalars(db, select(Event.id).where(Event.id == event_id)) == []

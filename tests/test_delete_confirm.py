@@ -78,7 +78,7 @@ def test_the_page_names_the_row_and_what_goes_with_it_then_deletes(
     assert applications_of(engine, show) == 0
     assert ("delete", site.manager_a) in audit_of(engine, "Event")
     after = client.get(done.headers["location"])
-    assert f"Deleted event #{show}." in after.text
+    assert "Deleted event “Alpha night”." in after.text
     # The browser's resubmit finds nothing to delete: no second delete, no 500.
     assert post(client, address).status_code == 403
 

@@ -481,8 +481,8 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
     async def delete_model(self, request: Request, pk: Any) -> None:
         """Delete a row (and write its audit entry) in one transaction."""
         with _outage_as_message():
-            await anyio.to_thread.run_sync(_saving.delete, self, request, str(pk))
-        Flash.success(request, f"Deleted {self.name.lower()} #{pk}.")
+            label = await anyio.to_thread.run_sync(_saving.delete, self, request, str(pk))
+        Flash.success(request, f"Deleted {self.name.lower()} “{label}”.")
 
     async def check_can_delete(self, request: Request, model: Any) -> bool:
         """Only rows the user can see; a delete that would be refused says why up front."""
