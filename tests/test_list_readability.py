@@ -8,6 +8,7 @@ import re
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
+from admin_app.views._list_page import _css_string
 from tests.console_views_support import add_venue, sign_in_superuser
 
 LISTS = [
@@ -66,3 +67,37 @@ def test_filters_are_a_folding_panel(client: TestClient, engine: Engine) -> None
     page = client.get("/admin/event/list")
     assert '<details id="filter-sidebar" class="card" open>' in page.text
     assert '<summary class="card-header">' in page.text
+
+
+def test_every_menu_category_has_its_mark(client: TestClient, engine: Engine) -> None:
+    """Each heading of the menu has an icon like its neighbours ("Venues" and "Bookings"
+    stood bare and out of line under "Bands")."""
+    sign_in_superuser(client, engine)
+    html = client.get("/admin/").text
+    categories = re.findall(
+        r'data-sqladmin-menu-category="([^"]+)".*?'
+        r'<span class="nav-link-icon[^>]*>\s*(<i class="[^"]+"></i>)?',
+        html,
+        re.S,
+    )
+    assert {name for name, _ in categories} >= {
+        "Bands",
+        "Venues",
+        "Bookings",
+        "People",
+        "Audit",
+        "Account",
+    }
+    assert [name for name, icon in categories if not icon] == []
+
+
+def test_a_phone_names_each_value_of_a_row(client: TestClient, engine: Engine) -> None:
+    """On a phone rows are cards; one style rule per column names its values (not a label
+    repeated in every cell), and a label cannot end the string, rule or element."""
+    sign_in_superuser(client, engine)
+    html = client.get("/admin/event/list").text
+    style = re.search(r"<style>@media \(max-width:767.98px\)\{(.*?)\}</style>", html)
+    assert style, html
+    assert '#list-rows td:nth-child(3)::before{content:"Title"}' in style.group(1)
+    assert '#list-rows td:nth-child(6)::before{content:"Status"}' in style.group(1)
+    assert _css_string('Say "hi"</style>{x}') == "Say \\22 hi\\22 \\3c /style\\3e \\7b x\\7d "

@@ -81,6 +81,7 @@ from admin_app.views import (
     _counting,
     _deleting,
     _details_page,
+    _forms,
     _list_page,
     _reading,
     _saving,
@@ -390,8 +391,10 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
     # --- saving ----------------------------------------------------------------------
 
     async def scaffold_form(self, rules: builtins.list[str] | None = None) -> type[Form]:
-        """SQLAdmin's form; with the hidden ``version`` for optimistically locked models."""
+        """SQLAdmin's form, its required relations marked as such; with the hidden
+        ``version`` for optimistically locked models."""
         form: type[Form] = await super().scaffold_form(rules)
+        _forms.require_relations(form, self.model)
         return _versions.with_version_field(form) if _versions.is_versioned(self.model) else form
 
     async def get_form_data_for_edit(self, obj: Any) -> dict[str, Any]:

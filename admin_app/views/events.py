@@ -181,6 +181,7 @@ class EventAdmin(
     """Shows at venues, entered and listed on the venue's clock."""
 
     name, name_plural, category, icon = "Event", "Events", CATEGORY, "fa-solid fa-music"
+    category_icon = "fa-solid fa-calendar-check"  # the menu's mark for "Bookings"
     column_list = ["title", "venue", "starts_at", "status", "accepted_bands"]
     column_labels = {
         "starts_at": "Starts (venue time)",

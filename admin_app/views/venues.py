@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 from starlette.requests import Request
 from wtforms import Form, IntegerField, SelectField, StringField, ValidationError
+from wtforms.validators import InputRequired
 
 from admin_app import invites, scoping
 from admin_app.localtime import format_local, is_known_zone, zone_names
@@ -143,6 +144,9 @@ class VenueAdmin(ConsoleModelView, model=Venue):
     """Venues: where events happen, each on its own time zone."""
 
     name, name_plural, category, icon = "Venue", "Venues", CATEGORY, "fa-solid fa-building"
+    # The menu takes a category's icon from its first view (without one "Venues" stood
+    # unmarked and out of line under "Bands").
+    category_icon = "fa-solid fa-building"
     column_list = [Venue.name, Venue.city, Venue.timezone, Venue.capacity]
     column_searchable_list = [Venue.name, Venue.city]
     column_sortable_list = [Venue.name, Venue.city, Venue.timezone, Venue.capacity]
@@ -232,7 +236,12 @@ class VenueStaffAdmin(ConsoleModelView, model=VenueStaff):
         if not rules or USER_EMAIL not in rules:
             return form
         picker = form.user
-        user = AjaxSelectField(*picker.args, **{**picker.kwargs, "allow_blank": True})
+        # Optional here: the email below may name the person instead (check_save).
+        checks = picker.kwargs.get("validators", ())
+        optional = [check for check in checks if not isinstance(check, InputRequired)]
+        user = AjaxSelectField(
+            *picker.args, **{**picker.kwargs, "allow_blank": True, "validators": optional}
+        )
         email = StringField(
             "User email",
             description="Not in the list? Type the person's whole email address instead.",
