@@ -16,7 +16,7 @@ from admin_app.request_session import RequestSessions
 from admin_app.security import protect
 from admin_app.settings import Settings
 from admin_app.signin import ConsoleAdmin
-from admin_app.views import audit, bands, events, outbox, people, venues
+from admin_app.views import audit, bands, delete_page, events, outbox, people, venues
 
 ADMIN_BASE_URL = "/admin"
 
@@ -32,6 +32,7 @@ def all_views() -> list[type[ModelView] | type[BaseView]]:
         *calendar.VIEWS,
         *audit.VIEWS,
         *outbox.VIEWS,
+        *delete_page.VIEWS,
         *account.VIEWS,
     ]
 

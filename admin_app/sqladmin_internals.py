@@ -2,8 +2,8 @@
 
 SQLAdmin 0.32 offers no public seam for these: the view's resolved labels, formatters
 and properties, the after-change response of a save, the form's attribute setter, the
-admin a custom page is mounted on. (Statements run through the request's session
-instead: admin_app/views/_reading.py.)
+admin a custom page is mounted on, the details page's custom action buttons.
+(Statements run through the request's session instead: admin_app/views/_reading.py.)
 The rest of the console calls the small functions below, so an SQLAdmin upgrade is
 checked and ported in one file: ``tests/test_sqladmin_internals.py`` fails, naming the
 name, when the installed SQLAdmin's internals differ from what this module expects, and
@@ -12,6 +12,7 @@ fails when any other module of the console uses an SQLAdmin private name.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqladmin._queries import Query
@@ -30,7 +31,10 @@ UNSET: Any = _UNSET
 # The private names this module uses, by the SQLAdmin object that must have them; the
 # test checks each against the installed version (and their parameters, for methods).
 EXPECTED: dict[str, dict[str, tuple[str, ...] | None]] = {
-    "sqladmin.models.ModelView": {},
+    "sqladmin.models.ModelView": {
+        "_visible_custom_actions": ("self", "request", "in_detail"),
+        "_url_for_action": ("self", "request", "action_name"),
+    },
     "sqladmin._queries.Query": {
         "_set_attributes_sync": ("self", "session", "obj", "data"),
         "_store_after_change_response": ("request", "result"),
@@ -44,6 +48,7 @@ EXPECTED: dict[str, dict[str, tuple[str, ...] | None]] = {
         "_list_relations": None,
         "_list_prop_names": None,
         "_details_prop_names": None,
+        "_custom_actions_confirmation": None,
         "_form_create_rules": None,
         "_form_ajax_refs": None,
     },
@@ -99,6 +104,34 @@ def list_relations(view: ModelView) -> list[Any]:
 def shown_prop_names(view: ModelView) -> list[str]:
     """Every property name the list or the details page shows."""
     return [*view._list_prop_names, *view._details_prop_names]
+
+
+def details_prop_names(view: ModelView) -> list[str]:
+    """The property names the details page shows, in order."""
+    return list(view._details_prop_names)
+
+
+@dataclass(frozen=True)
+class DetailAction:
+    """A custom ``@action`` button of a details page; ``confirmation`` asks first."""
+
+    name: str
+    label: str
+    url: str  # without the row's ``?pks=``
+    confirmation: str | None
+
+
+def detail_actions(view: ModelView, request: Request) -> list[DetailAction]:
+    """The custom actions SQLAdmin's details page offers ``request``'s user."""
+    return [
+        DetailAction(
+            name,
+            label,
+            view._url_for_action(request, name),
+            view._custom_actions_confirmation.get(name),
+        )
+        for name, label in view._visible_custom_actions(request, True).items()
+    ]
 
 
 def form_create_rules(view: ModelView) -> Any:

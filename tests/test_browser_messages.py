@@ -126,7 +126,7 @@ def test_the_list_delete_modal_names_the_row(
     page.set_viewport_size({"width": width, "height": height})
     sign_in(page, base, *DEMO_SUPERUSER)
     page.goto(f"{base}/admin/event/list")
-    trash = page.locator("tbody a[href='#modal-delete']").first
+    trash = page.locator("tbody a[href$='#modal-delete']").first
     pk = trash.get_attribute("data-pk")
     trash.click()
     text = page.locator("#modal-delete-text")

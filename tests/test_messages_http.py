@@ -282,7 +282,7 @@ def test_create_edit_and_delete_say_what_they_did(client: TestClient, engine: En
 
     gone = client.delete(f"/admin/venue/delete?pks={venue_id}", headers=SAME_ORIGIN)
     assert gone.status_code == 200
-    assert f"Deleted venue #{venue_id}." in client.get(gone.text).text
+    assert "Deleted venue “Roxy (Potsdam)”." in client.get(gone.text).text
     with Session(engine) as session:
         assert session.get(Venue, venue_id) is None
 

@@ -29,7 +29,9 @@ COPIED_FROM_UPSTREAM = {
     # admin_app/templates/sqladmin/layout.html is a copy (sign-out as a POST form, a
     # menu that hides unreachable categories).
     "layout.html": "bffc98569593a14784ccbeee3360a693f7c7b50cb7f00f87e472e353df499911",
-    # admin_app/templates/sqladmin/details.html repeats layout.html's content_header.
+    # admin_app/templates/sqladmin/details.html repeats layout.html's content_header and
+    # replaces the content block (card title, label → value rows, the same buttons, custom
+    # actions and modals): review it against the new upstream details page.
     "details.html": "be8a642848e62144789de8b514c133014d720cbec2cd3d5235672dae8edcc4c2",
     # The copied layout imports menu_category and menu_item from it.
     "_macros.html": "31efad250ae651e1bf837b626c91ffc5d25c7c48ef421eb033c3b0d5f8d1529b",

@@ -27,10 +27,9 @@ from sqlalchemy import Select, inspect
 from starlette.datastructures import URL
 from starlette.requests import Request
 
-from admin_app import scoping
 from admin_app import sqladmin_internals as internals
-from admin_app.request_scope import current_scope
 from admin_app.views import _reading
+from admin_app.views._related import may_open
 
 if TYPE_CHECKING:
     from sqladmin import ModelView
@@ -177,8 +176,6 @@ class ListPage:
         name = getattr(view, "name_column", None)
         self.name_index = None if name is None else self.names.index(name)
         self._details: dict[str, str] = {}
-        # Which related models the user may open, asked once per model and page.
-        self._may_open: dict[type, bool] = {}
         self._edit = self._prefix("admin:edit", view.identity)
         self._delete = request.url_for("admin:delete", identity=view.identity).path
         # A view with bulk buttons (views/bulk_decisions.py) names the form its rows'
@@ -305,11 +302,8 @@ class ListPage:
         link to a user page they may not open."""
         if not linked or obj is None:
             return None
-        model = type(obj)
-        if model not in self._may_open:
-            scope = current_scope(self.request)
-            self._may_open[model] = scope is not None and scoping.can_any(scope, "view", model)
-        return self.details_href(obj) if self._may_open[model] else None
+        # The details pages' rule too (views/_details_page.py); no statement.
+        return self.details_href(obj) if may_open(self.request, obj) else None
 
     async def filters(self) -> list[SidebarFilter]:
         """The sidebar filters, each read once, with the current values marked."""

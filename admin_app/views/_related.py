@@ -4,7 +4,8 @@
   row's (SQLAdmin's ForeignKeyFilter would list every row of the related table instead).
 * :class:`EagerAjaxLoader`: a relation picker (``form_ajax_refs``) whose options are
   loaded with the relationships their ``str()`` reads.
-* :func:`details_link`: a link to another row's details page, escaped.
+* :func:`may_open`: may the viewer open a row's details page? :func:`details_link`: a
+  link to it when they may, else its name as text (never a link to a "403 Forbidden").
 """
 
 from __future__ import annotations
@@ -101,12 +102,23 @@ class EagerAjaxLoader(QueryAjaxModelLoader):
         return self.format(rows[0]) if rows else {}
 
 
-def details_link(request: Request, row: Any, text: Any) -> Markup:
-    """``<a>`` to ``row``'s details page, both parts escaped; only ``text`` when the
-    signed-in user may not open rows of its kind (staff and user pages)."""
+def may_open(request: Request, obj: Any) -> bool:
+    """May the signed-in user open ``obj``'s details page? The question the page itself
+    asks (``ConsoleModelView.has_permission``: scoping's "view"), answered from the
+    request's scope without a statement."""
     scope = current_scope(request)
-    if scope is None or not scoping.can_any(scope, "view", type(row)):
+    return scope is not None and scoping.can(scope, "view", type(obj), obj)
+
+
+def details_url(request: Request, obj: Any) -> str:
+    """The path of ``obj``'s details page (its view named after its class, as SQLAdmin's)."""
+    identity = slugify_class_name(type(obj).__name__)
+    return request.url_for("admin:details", identity=identity, pk=get_object_identifier(obj)).path
+
+
+def details_link(request: Request, obj: Any, text: Any) -> Markup:
+    """``<a>`` to ``obj``'s details page when the user may open it, else ``text`` alone;
+    escaped."""
+    if not may_open(request, obj):
         return Markup("{}").format(text)
-    identity = slugify_class_name(type(row).__name__)
-    url = request.url_for("admin:details", identity=identity, pk=get_object_identifier(row))
-    return Markup('<a href="{}">{}</a>').format(url, text)
+    return Markup('<a href="{}">{}</a>').format(details_url(request, obj), text)

@@ -104,10 +104,11 @@ def save(view: ConsoleModelView, request: Request, pk: str | None, data: dict[st
     return obj
 
 
-def delete(view: ConsoleModelView, request: Request, pk: str) -> None:
-    """Delete one row and audit it in the same transaction."""
+def delete(view: ConsoleModelView, request: Request, pk: str) -> str:
+    """Delete one row and audit it in the same transaction; how the row named itself."""
     with view.session_maker() as borrowed, undone_on_error(borrowed) as session:
         obj = _load(view, session, request, pk)
+        label = str(obj)  # read while its relations can still be loaded
         anyio.from_thread.run(view.on_model_delete, obj, request)
         record_change(session, request_actor(request), "delete", obj, snapshot(obj), after={})
         session.delete(obj)
@@ -120,6 +121,7 @@ def delete(view: ConsoleModelView, request: Request, pk: str) -> None:
                 reason or "This record is still in use: it cannot be deleted."
             ) from None
     anyio.from_thread.run(view.after_model_delete, obj, request)
+    return label
 
 
 def delete_blocker(session: Session, obj: Base, noun: str) -> str | None:

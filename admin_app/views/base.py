@@ -80,6 +80,7 @@ from admin_app.request_scope import current_scope
 from admin_app.views import (
     _counting,
     _deleting,
+    _details_page,
     _forms,
     _list_page,
     _reading,
@@ -355,6 +356,10 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
         """What console/list.html shows besides the rows' objects (see ``_list_page``)."""
         return {"console_list": _list_page.ListPage(self, request)}
 
+    async def details_context(self, request: Request) -> dict[str, Any]:
+        """What sqladmin/details.html shows besides the row (see ``_details_page``)."""
+        return {"console_details": _details_page.DetailsPage(self, request)}
+
     # --- export ----------------------------------------------------------------------
 
     async def get_model_objects(
@@ -490,8 +495,8 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
     async def delete_model(self, request: Request, pk: Any) -> None:
         """Delete a row (and write its audit entry) in one transaction."""
         with _outage_as_message():
-            await anyio.to_thread.run_sync(_saving.delete, self, request, str(pk))
-        Flash.success(request, f"Deleted {self.name.lower()} #{pk}.")
+            label = await anyio.to_thread.run_sync(_saving.delete, self, request, str(pk))
+        Flash.success(request, f"Deleted {self.name.lower()} “{label}”.")
 
     async def check_can_delete(self, request: Request, model: Any) -> bool:
         """Only rows the user can see; a delete that would be refused says why up front."""
@@ -501,7 +506,7 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
         # Only the DELETE route itself asks the database: the list and details pages call
         # this for every row they show, and must not run a query per row.
         if request.method == "DELETE":
-            reason = await anyio.to_thread.run_sync(self._delete_blocker, model)
+            reason = await anyio.to_thread.run_sync(self.delete_blocker, model)
             if reason:
                 raise HTTPException(status_code=400, detail=reason)
         return True
@@ -511,7 +516,9 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
             obj = session.scalars(_reading.by_identifier(self.model, pk)).first()
             return _versions.stale_message(session, obj, self.name.lower())
 
-    def _delete_blocker(self, model: Any) -> str | None:
+    def delete_blocker(self, model: Any) -> str | None:
+        """Why ``model`` cannot be deleted (rows that still refer to it), or None; runs
+        statements, so call it in a worker thread."""
         with self.session_maker() as session:
             return _saving.delete_blocker(session, model, self.name.lower())
 

@@ -21,6 +21,7 @@ from admin_app.localtime import format_local, is_known_zone, zone_names
 from admin_app.request_scope import current_scope
 from admin_app.views._errors import ConsoleFormError
 from admin_app.views._filters import DateBoundFilter
+from admin_app.views._related import details_link
 from admin_app.views.base import ConsoleModelView
 from models import (
     STAFF_ROLES,
@@ -66,10 +67,6 @@ class PositiveIntegerField(IntegerField):  # type: ignore[misc]
             raise ValidationError("The capacity must be greater than zero.")
 
 
-def _details_url(request: Request, identity: str, pk: Any) -> str:
-    return str(request.url_for("admin:details", identity=identity, pk=pk))
-
-
 def staff_links(venue: Venue, _name: str, request: Request) -> Markup:
     """The venue's people, each linking to their user page and marked when their account
     is not simply active; for its managers, each open invite with its expiry (venue time)
@@ -81,9 +78,9 @@ def staff_links(venue: Venue, _name: str, request: Request) -> Markup:
     now = datetime.now(UTC)
     items = []
     for staff in sorted(venue.staff, key=lambda staff: staff.user.full_name):
-        line = Markup('<a href="{}">{}</a> ({})').format(
-            _details_url(request, "user", staff.user_id), staff.user.full_name, staff.role
-        )
+        # Linked only for who may open a user's page (staff may not).
+        line = details_link(request, staff.user, staff.user.full_name)
+        line += Markup(" ({})").format(staff.role)
         standing = invites.standing(staff.user)
         if standing:
             line += Markup(
@@ -133,9 +130,8 @@ def upcoming_links(venue: Venue, _name: str, request: Request) -> Markup:
     """The venue's next events on its own clock, each linking to the event."""
     events = sorted(venue.events, key=lambda event: event.starts_at)[:UPCOMING_SHOWN]
     items = [
-        Markup('<a href="{}">{}</a> — {} ({})').format(
-            _details_url(request, "event", event.id),
-            event.title,
+        details_link(request, event, event.title)
+        + Markup(" — {} ({})").format(
             format_local(event.starts_at, venue.timezone),
             event.status,
         )
@@ -208,6 +204,8 @@ class VenueStaffAdmin(ConsoleModelView, model=VenueStaff):
         "fa-solid fa-id-badge",
     )
     column_list = ["venue", "user", "role"]
+    # Not SQLAdmin's every column: "Venue id 1" and "User id 2" beside the names.
+    column_details_list = column_list
     column_searchable_list = ["venue.name", "user.full_name", "user.email"]
     column_sortable_list = [VenueStaff.role]
     column_filters = [
@@ -329,6 +327,7 @@ class VenueAvailabilityAdmin(ConsoleModelView, model=VenueAvailability):
         "fa-solid fa-calendar-day",
     )
     column_list = ["venue", "date", "status", "note"]
+    column_details_list = column_list  # without the raw ids
     column_sortable_list = [VenueAvailability.date, VenueAvailability.status]
     column_default_sort = [("date", True)]
     column_searchable_list = ["venue.name", VenueAvailability.note]
