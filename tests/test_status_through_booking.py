@@ -228,7 +228,7 @@ def test_the_event_forms_offer_only_what_they_may_set(client: TestClient, engine
     assert "Later, confirm or cancel it with the &#34;Confirm event&#34;" in create
     event = add_event(engine, venue, "Show", utc(2026, 12, 12, 19), utc(2026, 12, 12, 22))
     edit = client.get(f"/admin/event/edit/{event}").text
-    assert "To confirm or cancel the event, use the &#34;Confirm event&#34; /" in edit
+    assert "Confirming and cancelling are done with the &#34;Confirm event&#34; /" in edit
     # The edit form shows a confirmed event's own status (refused if changed).
     assert re.search(
         r'<option[^>]*selected[^>]*value="confirmed"|value="confirmed"[^>]*selected', edit
