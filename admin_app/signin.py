@@ -73,11 +73,11 @@ class ConsoleAdmin(Admin):
         return route
 
     def _get_twins(self) -> list[BaseRoute]:
-        """GET twins of SQLAdmin's own form-only addresses (sign-out, and the delete and
-        import a page's script calls): a 303 back with a note, never a 405."""
+        """GET twins of SQLAdmin's own form-only addresses (sign-out, and the import a
+        page's script calls): a 303 back with a note, never a 405. The delete address's
+        GET is its confirmation page (admin_app/views/delete_page.py)."""
         return [
             Route("/logout", self._logout_page, name="logout-get", methods=["GET"]),
-            Route("/{identity}/delete", self._list_page, name="delete-get", methods=["GET"]),
             Route("/{identity}/import", self._list_page, name="import-get", methods=["GET"]),
         ]
 

@@ -50,6 +50,12 @@ def replay_seconds(connection: psycopg.Connection[Any], statements: list[Stateme
                 # back and went on with an estimate; so does the replay.
                 connection.rollback()
                 continue
+            except psycopg.errors.InvalidSavepointSpecification:
+                # The page's count ran in a savepoint; when its replay was cancelled above
+                # (a loaded machine), the rollback took the savepoint with it, so the
+                # page's "ROLLBACK TO SAVEPOINT" has nothing to return to: go on.
+                connection.rollback()
+                continue
             except psycopg.errors.UniqueViolation:
                 # A replayed INSERT of a row the request itself committed (a sign-in's
                 # session record) meets that row's unique key: the work up to the check

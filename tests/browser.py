@@ -99,7 +99,10 @@ def get(url: str, timeout: float = 5) -> tuple[int, str]:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
             return int(response.status), response.read().decode()
     except urllib.error.HTTPError as exc:
-        return int(exc.code), exc.read().decode()
+        # The error holds the answer's socket: closed here, not by the garbage collector
+        # (a ResourceWarning fails whichever test happens to be running then).
+        with exc:
+            return int(exc.code), exc.read().decode()
 
 
 def _wait_until_healthy(server: LiveServer) -> None:

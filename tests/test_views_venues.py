@@ -75,10 +75,10 @@ def test_venue_details_show_staff_hours_and_upcoming_events(
 
     page = client.get(f"/admin/venue/details/{venue_id}")
     assert page.status_code == 200
-    assert f'href="http://testserver/admin/user/details/{person_id}"' in page.text
+    assert f'href="/admin/user/details/{person_id}"' in page.text
     assert "(manager)" in page.text
     assert "Friday 20:00-02:00 (past midnight)" in page.text
-    assert f'href="http://testserver/admin/event/details/{upcoming}"' in page.text
+    assert f'href="/admin/event/details/{upcoming}"' in page.text
     assert "Sat 12 Dec 2099 20:00 (Europe/Berlin)" in page.text
     assert "Past show" not in page.text
 

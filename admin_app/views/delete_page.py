@@ -31,6 +31,7 @@ from starlette.responses import RedirectResponse, Response
 
 from admin_app import sqladmin_internals as internals
 from admin_app.errors import unavailable_response
+from admin_app.redirects import back_to_page
 from admin_app.views._errors import ConsoleFormError
 from admin_app.views._related import details_url, may_open
 from admin_app.views._routes import RoutesOnlyView
@@ -47,7 +48,11 @@ class DeletePageView(RoutesOnlyView):
 
     @expose("/{identity}/delete", methods=["GET"], identity="delete-page")
     async def confirm(self, request: Request) -> Response:
-        """The question: the row, what goes with it (or why it cannot go), a Delete button."""
+        """The question: the row, what goes with it (or why it cannot go), a Delete button.
+        Without a row (``?pks=``: the address of the list's "Delete selected" script), back
+        to the list with a note, as every form-only address answers a GET."""
+        if not request.query_params.get("pks"):
+            return back_to_page(request, "admin:list", identity=request.path_params["identity"])
         view, row_request, obj = await self._deletable(request)
         refusal = await anyio.to_thread.run_sync(view.delete_blocker, obj)
         return await self._page(request, view, row_request, obj, refusal)
