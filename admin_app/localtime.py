@@ -138,6 +138,14 @@ def format_local(instant: datetime | None, zone_name: str) -> str:
     return f"{to_local(instant, zone_name):{DISPLAY_FORMAT}} ({zone_name})"
 
 
+def format_utc(instant: datetime | None) -> str:
+    """``"Sun 29 Nov 2026 12:08 (UTC)"``: an instant that belongs to no venue (a message
+    queued, a row created), named as UTC; a naive value is taken as UTC."""
+    if instant is not None and instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return format_local(instant, "UTC")
+
+
 def iso_local(instant: datetime | None, zone_name: str) -> str:
     """``"2026-12-12T20:00:00+01:00"``: the venue's clock with its UTC offset, a text that
     spreadsheets sort (and parse) correctly; empty for a missing instant."""

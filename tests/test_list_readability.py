@@ -6,10 +6,20 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from admin_app.localtime import format_utc
 from admin_app.views._list_page import _css_string
-from tests.console_views_support import add_venue, sign_in_superuser
+from models import EventApplication
+from tests.console_views_support import (
+    add_application,
+    add_band,
+    add_event,
+    add_venue,
+    sign_in_superuser,
+)
+from tests.worlds.rows import utc
 
 LISTS = [
     "user",
@@ -101,3 +111,19 @@ def test_a_phone_names_each_value_of_a_row(client: TestClient, engine: Engine) -
     assert '#list-rows td:nth-child(3)::before{content:"Title"}' in style.group(1)
     assert '#list-rows td:nth-child(6)::before{content:"Status"}' in style.group(1)
     assert _css_string('Say "hi"</style>{x}') == "Say \\22 hi\\22 \\3c /style\\3e \\7b x\\7d "
+
+
+def test_a_time_of_no_venue_shows_its_hour_and_says_utc(client: TestClient, engine: Engine) -> None:
+    """An application's "Created at" is an instant, not a day: date, hour and zone (a
+    datetime was formatted as a bare date, as on the outbox's queued and sent times)."""
+    sign_in_superuser(client, engine)
+    venue = add_venue(engine, "The Blue Lantern")
+    event = add_event(engine, venue, "Late show", utc(2027, 1, 8, 19), utc(2027, 1, 8, 22))
+    application = add_application(engine, event, add_band(engine, "Static Bloom"))
+    with Session(engine) as session:
+        created = session.get_one(EventApplication, application).created_at
+
+    page = client.get(f"/admin/event-application/details/{application}").text
+
+    assert format_utc(created) in page
+    assert re.search(r"\w{3} \d\d \w{3} \d{4} \d\d:\d\d \(UTC\)", format_utc(created))

@@ -50,7 +50,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any, ClassVar, TypeAlias
 
 import anyio.to_thread
@@ -162,6 +162,9 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
     column_type_formatters: ClassVar[dict[type, Callable[[Any], Any]]] = {
         **BASE_FORMATTERS,
         date: localtime.format_day,
+        # Its own entry: SQLAdmin looks a value's class up, then its bases, and a datetime
+        # is a date (queued, sent and created times showed as a bare day).
+        datetime: localtime.format_utc,
         time: localtime.format_clock,
     }
     column_type_formatters_detail = column_type_formatters
