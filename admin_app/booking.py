@@ -533,6 +533,17 @@ def check_calendar(session: Session, event: Event, *, override: bool, refusal: s
     return reasons
 
 
+def deletion_refusal(event: Event) -> str | None:
+    """Why ``event`` may not be deleted, or None. A confirmed show is cancelled first:
+    cancelling tells its bands and the venue's staff, a delete would tell nobody."""
+    if event.status == "confirmed":
+        return (
+            "A confirmed show cannot be deleted: cancel it first (its bands and the venue's "
+            "staff are told), then delete it."
+        )
+    return None
+
+
 def cancel_event(
     session: Session,
     event_id: int,

@@ -27,8 +27,10 @@ def site(engine: Engine) -> Site:
 
 @pytest.fixture
 def show(engine: Engine, site: Site) -> int:
-    """An event at venue A with the band's application."""
-    return add_event(engine, site.venue_a, FIRST, title="Alpha night", band_id=site.band)
+    """A hold at venue A with the band's application."""
+    return add_event(
+        engine, site.venue_a, FIRST, title="Alpha night", status="hold", band_id=site.band
+    )
 
 
 def exists(engine: Engine, model: type[Event] | type[Venue], pk: int) -> bool:
@@ -124,3 +126,23 @@ def test_a_row_still_in_use_says_why_and_offers_no_button(
     assert refused.status_code == 400
     assert "Can't delete this venue: it has events." in html.unescape(refused.text)
     assert exists(engine, Venue, site.venue_a)
+
+
+def test_a_confirmed_show_is_cancelled_before_it_is_deleted(
+    client: TestClient, engine: Engine, site: Site
+) -> None:
+    """Deleting tells nobody; cancelling tells its bands and the venue's staff. The page
+    says so and offers no button, and a POST anyway is refused with the row kept."""
+    confirmed = add_event(engine, site.venue_a, FIRST, title="Big night", band_id=site.band)
+    sign_in(client, site.manager_a)
+    address = f"/admin/event/delete?pks={confirmed}"
+
+    page = client.get(address)
+    assert "A confirmed show cannot be deleted: cancel it first" in html.unescape(page.text)
+    assert 'data-testid="refusal"' in page.text
+    assert 'class="btn btn-danger">Delete</button>' not in page.text
+
+    refused = post(client, address, {})
+    assert refused.status_code == 400
+    assert "cancel it first" in html.unescape(refused.text)
+    assert exists(engine, Event, confirmed)

@@ -251,6 +251,14 @@ def test_event_list_search_filters_details_edit_delete(client: TestClient, engin
         "updated_by_id": [None, admin_id],
     }
 
+    # A confirmed show is cancelled (its bands told) before it can be deleted.
+    refused = delete(client, "event", late)
+    assert refused.status_code == 400
+    assert "cancel it first" in refused.text
+    assert count_rows(engine, Event) == 3
+    with Session(engine) as session:
+        session.get_one(Event, late).status = "cancelled"
+        session.commit()
     assert delete(client, "event", late).status_code == 200
     assert count_rows(engine, Event) == 2
     assert count_rows(engine, EventApplication) == 0
