@@ -57,6 +57,8 @@ def mount_console(app: Starlette, settings: Settings, sessions: RequestSessions)
         session_maker=cast(Any, sessions),
         base_url=ADMIN_BASE_URL,
         title="Band Scheduling Admin",
+        # SQLAdmin's documented favicon_url: without it every page asked for /favicon.ico (404).
+        favicon_url="/console-statics/favicon.svg",
         templates_dir=str(Path(__file__).parent / "templates"),
         authentication_backend=ConsoleAuth(settings, sessions),
         # Loads each request's row scope once; the views decide from it (views/base.py).

@@ -74,8 +74,15 @@ def visits(ids: dict[str, int], who: str) -> list[Visit]:
         # Every value of the venue's page wraps inside its card (none cut at the edge).
         Visit("venue", f"/admin/venue/details/{ids['venue']}", on_screen="main td"),
     ]
+    if who != "staff":
+        # The demo's open invite: its "New link" and "Withdraw" fit a phone's width.
+        pages.append(
+            Visit("invites", "/admin/invites", on_screen="[data-testid=pending-invite] button")
+        )
     if who == "superuser":
-        pages.append(Visit("audit", "/admin/audit-entry/list", ("Action",)))
+        pages.append(
+            Visit("audit", "/admin/audit-entry/list", ("When", "Action", "Actor", "Object"))
+        )
     return pages
 
 
@@ -106,8 +113,16 @@ def clipped_columns(page: Page, labels: tuple[str, ...]) -> list[str]:
             missing.append(f"{label} (absent)")
             continue
         box = header.bounding_box()
-        width = page.evaluate("window.innerWidth")
-        if box is None or box["x"] < 0 or box["x"] + box["width"] > width + 1:
+        # The window's right edge, or the table's scrolling box's when nearer: a column
+        # inside the window but behind the table's sideways scroll is clipped too.
+        right = header.evaluate(
+            """(th) => {
+                const scroller = th.closest('.table-responsive');
+                const edge = scroller ? scroller.getBoundingClientRect().right : Infinity;
+                return Math.min(window.innerWidth, edge);
+            }"""
+        )
+        if box is None or box["x"] < 0 or box["x"] + box["width"] > right + 1:
             missing.append(f"{label} at {box}")
     return missing
 

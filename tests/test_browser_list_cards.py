@@ -102,3 +102,25 @@ def test_a_desk_keeps_the_table(live_server: LiveServer, browser_page: Page) -> 
     card = first_card(page)
     assert card["display"] == "table-row"
     assert {cell["label"] for cell in card["cells"]} == {"none"}
+
+
+def test_the_search_box_shows_its_whole_hint(live_server: LiveServer, browser_page: Page) -> None:
+    """The hint names what is searched ("Search by band, event or venue"): all of it fits
+    the box at 1400 px (it was cut to "Search by ban")."""
+    page, base = browser_page, live_server.url
+    page.set_viewport_size({"width": 1400, "height": 900})
+    sign_in(page, base, *DEMO_MANAGER)
+    for identity in ("event-application", "venue-operating-hours", "band-member"):
+        page.goto(f"{base}/admin/{identity}/list")
+        room: dict[str, float] = page.evaluate(
+            """() => {
+                const box = document.querySelector('#search-input');
+                const style = getComputedStyle(box);
+                const context = document.createElement('canvas').getContext('2d');
+                context.font = style.font;
+                const inner = box.clientWidth - parseFloat(style.paddingLeft)
+                    - parseFloat(style.paddingRight);
+                return {text: context.measureText(box.placeholder).width, inner};
+            }"""
+        )
+        assert room["text"] <= room["inner"], (identity, room)

@@ -127,3 +127,14 @@ def test_a_time_of_no_venue_shows_its_hour_and_says_utc(client: TestClient, engi
 
     assert format_utc(created) in page
     assert re.search(r"\w{3} \d\d \w{3} \d{4} \d\d:\d\d \(UTC\)", format_utc(created))
+
+
+def test_pages_name_their_icon(client: TestClient, engine: Engine) -> None:
+    """SQLAdmin's favicon_url: browsers asked every page for /favicon.ico (a 404)."""
+    sign_in_superuser(client, engine)
+    page = client.get("/admin/").text
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', page)
+    assert icon, page
+    answer = client.get(icon.group(1))
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("image/svg+xml")
