@@ -191,6 +191,22 @@ def test_a_deleted_row_is_not_found_for_a_superuser(
         assert session.get(Event, event) is None
 
 
+def test_a_deleted_row_tells_staff_it_may_be_gone(
+    client: TestClient, engine: Engine, site: Site
+) -> None:
+    """Staff get 403 for a row that is gone as for another venue's (which is which is not
+    theirs to learn); the page says it may have been deleted, not only "your role"."""
+    event = add_event(engine, site.venue_a, date(2030, 4, 12))
+    with Session(engine) as session, session.begin():
+        session.execute(delete(Event).where(Event.id == event))
+    sign_in(client, site.staff_a)
+
+    page = client.get(f"/admin/event/details/{event}")
+
+    assert page.status_code == 403
+    assert "or it no longer exists (it may have been deleted)" in page.text
+
+
 def event_row(engine: Engine, event_id: int) -> tuple[str, int]:
     """The event's status and version as stored."""
     with Session(engine) as session:
