@@ -70,7 +70,7 @@ def test_delete_a_row_without_javascript(
 
     page.goto(f"{base}/admin/event/list?search={DRAFT_SHOW.replace(' ', '+')}")
     with page.expect_navigation():
-        page.locator(f"#list-rows a[href$='#modal-delete'][data-pk='{event_id}']").click()
+        page.locator(f"#list-rows a[href='/admin/event/delete?pks={event_id}']").click()
     question = page.get_by_test_id("confirm")
     said = question.text_content() or ""
     assert f"Delete the event “{DRAFT_SHOW}”?" in said
@@ -87,17 +87,17 @@ def test_delete_a_row_without_javascript(
     assert scalars(db, applications) == []
 
 
-def test_with_javascript_the_link_still_opens_the_modal_that_deletes(
+def test_with_javascript_the_details_page_opens_the_modal_that_deletes(
     live_server: LiveServer, browser_page: Page
 ) -> None:
     page, base, db = browser_page, live_server.url, live_server.database_url
     page.set_viewport_size({"width": 1400, "height": 900})
     sign_in(page, base, *DEMO_SUPERUSER)
     (event_id,) = scalars(db, select(Event.id).where(Event.title == DRAFT_SHOW))
-    page.goto(f"{base}/admin/event/list?search={DRAFT_SHOW.replace(' ', '+')}")
-    page.locator(f"#list-rows a[href$='#modal-delete'][data-pk='{event_id}']").click()
+    page.goto(f"{base}/admin/event/details/{event_id}")
+    page.locator("[data-bs-target='#modal-delete']").click()
     page.locator("#modal-delete-text").get_by_text(DRAFT_SHOW).wait_for()
-    assert page.url.startswith(f"{base}/admin/event/list")  # the modal, not the page
+    assert page.url == f"{base}/admin/event/details/{event_id}"  # the modal, not the page
     with page.expect_navigation():
         page.locator("#modal-delete-button").click()
     flash = page.get_by_test_id("flash").text_content() or ""

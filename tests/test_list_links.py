@@ -125,7 +125,7 @@ def test_related_rows_in_a_cell_are_comma_separated_links() -> None:
         ],
     )
 
-    html = render_rows([row], name="Event", bulk_form=None, select_label="Select item")
+    html = render_rows([row], bulk_form=None, select_label="Select item")
 
     page = Page()
     page.feed(f'<table><tbody id="list-rows">{html}</tbody></table>')

@@ -147,10 +147,9 @@ def _css_string(text: object) -> str:
     )
 
 
-def render_rows(rows: Sequence[Row], *, name: str, bulk_form: str | None, **labels: str) -> Markup:
-    """``rows`` as the table's ``<tr>``s, escaped; ``name`` is the model's (delete modal),
-    ``labels`` the buttons' accessible names."""
-    return Markup(_ROWS.render(rows=rows, name=name, bulk_form=bulk_form, **labels))  # noqa: S704
+def render_rows(rows: Sequence[Row], *, bulk_form: str | None, **labels: str) -> Markup:
+    """``rows`` as the table's ``<tr>``s, escaped; ``labels`` the buttons' accessible names."""
+    return Markup(_ROWS.render(rows=rows, bulk_form=bulk_form, **labels))  # noqa: S704
 
 
 def query_href(url: URL) -> str:
@@ -265,7 +264,7 @@ class ListPage:
 
     def rows_html(self, rows: Sequence[Row], **labels: str) -> Markup:
         """The table's rows (``<tr>``s) as HTML, escaped; ``labels`` are the buttons' names."""
-        return render_rows(rows, name=self.view.name, bulk_form=self.bulk_form, **labels)
+        return render_rows(rows, bulk_form=self.bulk_form, **labels)
 
     async def _row(self, row: Any) -> Row:
         view, request = self.view, self.request

@@ -109,6 +109,9 @@ def delete(view: ConsoleModelView, request: Request, pk: str) -> str:
     with view.session_maker() as borrowed, undone_on_error(borrowed) as session:
         obj = _load(view, session, request, pk)
         label = str(obj)  # read while its relations can still be loaded
+        refusal = view.deletion_refusal(obj)  # on the row as it is now, in this transaction
+        if refusal:
+            raise ConsoleFormError(refusal)
         anyio.from_thread.run(view.on_model_delete, obj, request)
         record_change(session, request_actor(request), "delete", obj, snapshot(obj), after={})
         session.delete(obj)

@@ -519,9 +519,18 @@ class ConsoleModelView(internals.ScopedPickersSeam, ModelView):
             obj = session.scalars(_reading.by_identifier(self.model, pk)).first()
             return _versions.stale_message(session, obj, self.name.lower())
 
+    def deletion_refusal(self, obj: Any) -> str | None:
+        """Why a rule of the row itself forbids deleting it, or None. No statement: the
+        details page asks it of the row it shows (to offer the page that explains
+        instead of the modal), and every delete asks it in its transaction."""
+        return None
+
     def delete_blocker(self, model: Any) -> str | None:
-        """Why ``model`` cannot be deleted (rows that still refer to it), or None; runs
-        statements, so call it in a worker thread."""
+        """Why ``model`` cannot be deleted (its own rule, or rows that still refer to it),
+        or None; runs statements, so call it in a worker thread."""
+        refusal = self.deletion_refusal(model)
+        if refusal:
+            return refusal
         with self.session_maker() as session:
             return _saving.delete_blocker(session, model, self.name.lower())
 

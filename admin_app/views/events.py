@@ -330,16 +330,9 @@ class EventAdmin(
         scaffolded: type[Form] = form
         return scaffolded
 
-    def delete_blocker(self, model: Any) -> str | None:
+    def deletion_refusal(self, obj: Any) -> str | None:
         """A confirmed show is cancelled before it is deleted (booking.deletion_refusal)."""
-        return booking.deletion_refusal(model) or super().delete_blocker(model)
-
-    async def on_model_delete(self, model: Any, request: Request) -> None:
-        """The same rule inside the delete's transaction, on the row as it is now."""
-        refusal = booking.deletion_refusal(model)
-        if refusal:
-            raise ConsoleFormError(refusal)
-        await super().on_model_delete(model, request)
+        return booking.deletion_refusal(obj)
 
     async def export_cell(self, row: Any, name: str, request: Request | None) -> Any:
         """The export's extra columns: sortable times and the zone they are in."""
