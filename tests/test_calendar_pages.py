@@ -509,3 +509,20 @@ def test_venue_picker_statements_do_not_grow(
         assert page.status_code == 200
         counts.append(executed())
     assert counts[0] == counts[1] == counts[2]
+
+
+def test_the_match_form_names_its_band_and_keeps_it(
+    client: TestClient, engine: Engine, site: Site
+) -> None:
+    """The band being matched is named in the label (it was a grey placeholder that looked
+    typed), and sending the form with the box empty, say after picking another venue,
+    keeps it (it dropped the band and showed an empty page)."""
+    sign_in(client, "staff-a@example.com")
+    empty = client.get(f"/admin/calendar/match?venue={site.venue_a}&month={MONTH}")
+    assert 'data-testid="match-hint"' in empty.text
+
+    page = client.get(f"/admin/calendar/match?venue={site.venue_a}&band={site.band}&month={MONTH}")
+
+    assert '<strong data-testid="match-band">The Commas</strong>' in page.text
+    assert f'<input type="hidden" name="band" value="{site.band}">' in page.text
+    assert 'placeholder="The Commas"' not in page.text
