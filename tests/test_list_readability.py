@@ -138,3 +138,20 @@ def test_pages_name_their_icon(client: TestClient, engine: Engine) -> None:
     answer = client.get(icon.group(1))
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_a_read_only_list_offers_no_tick_boxes(client: TestClient, engine: Engine) -> None:
+    """Tick boxes and "Actions" only where ticked rows can be acted on: the audit log (the
+    superuser reads it, nobody changes it) had both, the menu greyed out."""
+    sign_in_superuser(client, engine)
+    add_venue(engine, "The Blue Lantern")
+
+    audit = client.get("/admin/audit-entry/list").text
+    assert 'class="form-check-input select-box"' not in audit
+    assert 'id="select-all"' not in audit
+    assert ">Actions</button>" not in audit
+
+    venues = client.get("/admin/venue/list").text
+    assert 'class="form-check-input select-box"' in venues
+    assert 'id="select-all"' in venues
+    assert ">Actions</button>" in venues

@@ -147,9 +147,13 @@ def _css_string(text: object) -> str:
     )
 
 
-def render_rows(rows: Sequence[Row], *, bulk_form: str | None, **labels: str) -> Markup:
+def render_rows(
+    rows: Sequence[Row], *, bulk_form: str | None, selectable: bool = True, **labels: str
+) -> Markup:
     """``rows`` as the table's ``<tr>``s, escaped; ``labels`` the buttons' accessible names."""
-    return Markup(_ROWS.render(rows=rows, bulk_form=bulk_form, **labels))  # noqa: S704
+    return Markup(  # noqa: S704
+        _ROWS.render(rows=rows, bulk_form=bulk_form, selectable=selectable, **labels)
+    )
 
 
 def query_href(url: URL) -> str:
@@ -262,9 +266,10 @@ class ListPage:
         """Each row's key, allowed buttons and formatted cells."""
         return [await self._row(row) for row in rows]
 
-    def rows_html(self, rows: Sequence[Row], **labels: str) -> Markup:
-        """The table's rows (``<tr>``s) as HTML, escaped; ``labels`` are the buttons' names."""
-        return render_rows(rows, bulk_form=self.bulk_form, **labels)
+    def rows_html(self, rows: Sequence[Row], *, selectable: bool, **labels: str) -> Markup:
+        """The table's rows (``<tr>``s) as HTML, escaped; tick boxes when ``selectable``
+        (there is something to do with ticked rows); ``labels`` are the buttons' names."""
+        return render_rows(rows, bulk_form=self.bulk_form, selectable=selectable, **labels)
 
     async def _row(self, row: Any) -> Row:
         view, request = self.view, self.request
