@@ -3,6 +3,8 @@ message (a POST, audited)."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
@@ -37,6 +39,11 @@ def test_ops_read_a_failed_message_and_retry_it(client: TestClient, engine: Engi
     assert "Confirmed: &lt;Late&gt; Show" in listing.text  # escaped
     details = client.get(f"/admin/outbox-message/details/{message_id}")
     assert 'data-testid="retry"' in details.text
+    # Its kind in words, and when it was queued to the minute, the zone named once.
+    assert "Event confirmed" in details.text
+    assert "event_confirmed" not in details.text
+    assert re.search(r"\w{3} \d\d \w{3} \d{4} \d\d:\d\d \(UTC\)", details.text)
+    assert "(UTC)</th>" not in details.text
 
     answer = client.post(
         f"/admin/outbox-message/retry/{message_id}", headers=SAME_ORIGIN, follow_redirects=True

@@ -36,6 +36,11 @@ def _recipients(message: Any, _name: str = "recipients") -> str:
     return ", ".join(message.recipients or [])
 
 
+def _kind_words(message: Any, _name: str = "kind") -> str:
+    """``application_accepted`` -> "Application accepted"."""
+    return str(message.kind).replace("_", " ").capitalize()
+
+
 class OutboxView(ConsoleModelView, model=OutboxMessage):
     """Read-only: messages are written by decisions and settled by the worker."""
 
@@ -76,16 +81,17 @@ class OutboxView(ConsoleModelView, model=OutboxMessage):
         OutboxMessage.idempotency_key,
     ]
     column_labels = {
-        OutboxMessage.created_at: "Queued (UTC)",
-        OutboxMessage.next_attempt_at: "Next attempt (UTC)",
-        OutboxMessage.sent_at: "Sent (UTC)",
+        # The values name their zone ("… 12:08 (UTC)", localtime.format_utc).
+        OutboxMessage.created_at: "Queued",
+        OutboxMessage.next_attempt_at: "Next attempt",
+        OutboxMessage.sent_at: "Sent",
         OutboxMessage.last_error: "Last error",
         OutboxMessage.text_body: "Text",
         OutboxMessage.idempotency_key: "Idempotency key",
         "recipients": "To",
     }
     column_formatters = {"recipients": _recipients}
-    column_formatters_detail = {"recipients": _recipients}
+    column_formatters_detail = {"recipients": _recipients, OutboxMessage.kind: _kind_words}
     column_default_sort = [(OutboxMessage.created_at, True), (OutboxMessage.id, True)]
     column_sortable_list = [OutboxMessage.created_at, OutboxMessage.next_attempt_at]
     column_searchable_list = [OutboxMessage.subject, OutboxMessage.idempotency_key]
