@@ -92,6 +92,28 @@ def test_regenerating_stops_the_old_url(client: TestClient, engine: Engine, site
     assert [action for action, _ in audit_of(engine, "Venue")] == ["issue_feed_token"] * 2
 
 
+def test_a_feed_url_issued_from_a_later_month_stays_on_that_month(
+    client: TestClient, site: Site
+) -> None:
+    """The feed card's form carries the page's month: the answer, the confirmation and a
+    resubmit all show that month, not the current one."""
+    sign_in(client, "manager-a@example.com")
+    page = client.get(f"/admin/calendar/venue/{site.venue_a}?month=2030-04")
+    assert f'action="http://testserver/admin/calendar/venue/{site.venue_a}/feed?month=2030-04"' in (
+        page.text
+    )
+
+    feed = f"/admin/calendar/venue/{site.venue_a}/feed?month=2030-04"
+    issued = post(client, feed, {"confirm": "1"})
+    assert issued.status_code == 200
+    assert "April 2030" in issued.text  # the month it was issued from, with the new URL
+    assert "shown only this once" in issued.text
+
+    asked = post(client, feed, {})  # the next one asks first, and comes back to April
+    assert f'action="{feed}"' in asked.text
+    assert f"/admin/calendar/venue/{site.venue_a}?month=2030-04" in asked.text
+
+
 @pytest.mark.parametrize(
     "path",
     [

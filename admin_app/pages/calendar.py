@@ -312,7 +312,14 @@ class CalendarView(BaseView):
         if isinstance(outcome, Response):
             return outcome
         month_route = "admin:view-calendar-venue" if owner is Venue else "admin:view-calendar-band"
-        back = str(request.url_for(month_route, **{key: str(owner_id)}))
+        # The month and view the form was sent from (its action carries the page's query).
+        shown = {
+            name: value for name, value in request.query_params.items() if name in ("month", "view")
+        }
+        back = str(
+            request.url_for(month_route, **{key: str(owner_id)}).include_query_params(**shown)
+        )
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if outcome.stale:
             # A resubmit (reload, back): the URL it would replace is gone already.
             Flash.info(
@@ -333,7 +340,7 @@ class CalendarView(BaseView):
                         "The new URL is shown once; share it again with everyone who used the "
                         "old one.",
                     ],
-                    "action": request.url.path,
+                    "action": here,
                     "fields": {"mark": form.get("mark", ""), "confirm": "1"},
                     "confirm_label": "Regenerate feed URL",
                     "cancel_url": back,
