@@ -52,6 +52,7 @@ REQUIRED_PICKERS = [
     ("venue-staff", "venue"),
     ("venue-operating-hours", "venue"),
     ("venue-availability", "venue"),
+    ("event", "venue"),
     ("event-application", "event"),
     ("event-application", "band"),
 ]

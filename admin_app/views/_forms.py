@@ -2,8 +2,8 @@
 
 SQLAdmin's converter leaves a relation picker unmarked even when its foreign key cannot be
 empty, so a form sent without it came back with a database refusal instead of the usual
-"required" star and message next to the field (the event form's venue was the first to be
-fixed by hand; this does it for every form).
+"required" star and message next to the field. Every form gets them here, the event
+form's venue included.
 """
 
 from __future__ import annotations

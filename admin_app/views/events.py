@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 from starlette.requests import Request
 from wtforms import BooleanField, DateTimeLocalField, Form, SelectField
-from wtforms.validators import InputRequired
 
 from admin_app import booking, ladder, notifications
 from admin_app import sqladmin_internals as internals
@@ -296,8 +295,6 @@ class EventAdmin(
             "description": EVENT_STATUS_HELP,
             "render_kw": {"class": "form-select"},
         },
-        # Every event has a venue: the form marks it required and says so when missing.
-        "venue": {"validators": [InputRequired("Pick the event's venue.")]},
         "hold_rank": {
             "description": "For a hold: leave empty for the next free rank that night, or pick "
             "one no other hold of that night has (1 for the first hold, 2 for the next…)."
